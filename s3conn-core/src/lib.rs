@@ -1,0 +1,19 @@
+//! s3conn-core: the traits, decoding, notification parsing and pipeline of s3conn.
+//!
+//! A queue ([`queue::Queue`]) delivers notifications; each names objects in a store
+//! ([`store::ObjectStore`]); a [`decode::Decoder`] turns an object's bytes into JSON events; a
+//! [`source::LogSource`] normalizes each event into a [`record::Record`]; a [`sink::Sink`] takes
+//! batches of records, and only then is the message acknowledged. See `DESIGN.md`.
+
+pub mod error;
+pub mod queue;
+pub mod record;
+pub mod source;
+pub mod store;
+pub mod time;
+
+pub use error::{Classify, ErrorClass};
+pub use queue::{AckHandle, Message, Queue, QueueError};
+pub use record::{Normalized, ObjectContext, Outcome, Record};
+pub use source::{Event, KeyVerdict, LogSource, SourceInfo, SourceRegistry};
+pub use store::{GetResult, ObjectMeta, ObjectRef, ObjectStore, ObjectStoreExt, StoreError};

@@ -1,0 +1,2 @@
+//! s3conn facade
+pub use s3conn_core as core;
