@@ -5,6 +5,7 @@
 //! [`source::LogSource`] normalizes each event into a [`record::Record`]; a [`sink::Sink`] takes
 //! batches of records, and only then is the message acknowledged. See `DESIGN.md`.
 
+pub mod decode;
 pub mod error;
 pub mod queue;
 pub mod record;
