@@ -7,9 +7,17 @@
 
 pub mod decode;
 pub mod error;
+pub mod filter;
+pub mod local;
+pub mod memory;
+pub mod notification;
+pub mod pipeline;
+pub mod process;
 pub mod queue;
 pub mod record;
+pub mod sink;
 pub mod source;
+pub mod stats;
 pub mod store;
 pub mod time;
 
@@ -18,3 +26,6 @@ pub use queue::{AckHandle, Message, Queue, QueueError};
 pub use record::{Normalized, ObjectContext, Outcome, Record};
 pub use source::{Event, KeyVerdict, LogSource, SourceInfo, SourceRegistry};
 pub use store::{GetResult, ObjectMeta, ObjectRef, ObjectStore, ObjectStoreExt, StoreError};
+pub use pipeline::{Pipeline, PipelineConfig, PipelineError};
+pub use sink::{DeadLetter, DeadLetterSink, Sink, SinkError};
+pub use stats::{Stats, StatsSnapshot};

@@ -1,0 +1,290 @@
+//! Where records go: the `Sink` trait, the dead-letter destination, and local implementations.
+
+use std::fmt::Debug;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde::Serialize;
+
+use crate::error::{Classify, ErrorClass};
+use crate::record::Record;
+use crate::store::ObjectRef;
+
+/// A failure to deliver records.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SinkError {
+    /// The destination is temporarily unable to accept; try again.
+    #[error("sink temporarily unavailable: {0}")]
+    Retryable(String),
+    /// The destination rejects these records for good.
+    #[error("sink rejected the records: {0}")]
+    Rejected(String),
+}
+
+impl Classify for SinkError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            SinkError::Retryable(_) => ErrorClass::Retryable,
+            SinkError::Rejected(_) => ErrorClass::Permanent,
+        }
+    }
+}
+
+/// The destination of normalized records.
+///
+/// # Contract
+/// `deliver` returns `Ok` only once every record of the batch is durably accepted: the pipeline
+/// acknowledges queue messages on that promise. It may be called concurrently; a batch that failed
+/// may be offered again (records carry a stable `id` for de-duplication).
+#[async_trait]
+pub trait Sink: Send + Sync + Debug {
+    /// Delivers a batch of records.
+    async fn deliver(&self, batch: &[Record]) -> Result<(), SinkError>;
+}
+
+const _: Option<&dyn Sink> = None;
+
+/// What a dead-letter item concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterKind {
+    /// One record of an object (bad JSON, over a limit).
+    Record,
+    /// A whole object (undecodable, over a limit).
+    Object,
+    /// A whole queue message (not a notification, bucket not allowed).
+    Message,
+}
+
+/// Something given up on, with the reason and its raw bytes: accounted for, never silently dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLetter {
+    /// What it concerns.
+    pub kind: DeadLetterKind,
+    /// Why it was given up on.
+    pub reason: String,
+    /// The object, when it concerns one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectRef>,
+    /// The queue message id, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// 1-based line in the decompressed object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Byte offset in the decompressed object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Ordinal of the record in the object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ordinal: Option<u64>,
+    /// The raw bytes (a bounded sample for large items), base64 in serialized form.
+    #[serde(serialize_with = "as_base64")]
+    pub raw: Vec<u8>,
+}
+
+fn as_base64<S: serde::Serializer>(raw: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(raw))
+}
+
+/// The destination of dead-lettered items.
+///
+/// # Contract
+/// `dead_letter` returns `Ok` only once the items are durably stored; only then does the pipeline
+/// acknowledge what they came from.
+#[async_trait]
+pub trait DeadLetterSink: Send + Sync + Debug {
+    /// Stores dead-lettered items.
+    async fn dead_letter(&self, items: &[DeadLetter]) -> Result<(), SinkError>;
+}
+
+const _: Option<&dyn DeadLetterSink> = None;
+
+/// Runs blocking work on a multi-threaded runtime without stalling its other tasks.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// Writes records as NDJSON to any writer (stdout, a file), flushing after every batch.
+pub struct NdjsonSink<W: Write + Send> {
+    out: Mutex<W>,
+}
+
+impl<W: Write + Send> Debug for NdjsonSink<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NdjsonSink")
+    }
+}
+
+impl<W: Write + Send> NdjsonSink<W> {
+    /// A sink writing to `out`.
+    pub fn new(out: W) -> Self {
+        NdjsonSink { out: Mutex::new(out) }
+    }
+}
+
+impl NdjsonSink<BufWriter<std::io::Stdout>> {
+    /// A sink writing to standard output.
+    pub fn stdout() -> Self {
+        NdjsonSink::new(BufWriter::with_capacity(1 << 20, std::io::stdout()))
+    }
+}
+
+impl NdjsonSink<BufWriter<File>> {
+    /// A sink appending to a file (created if missing).
+    pub fn file(path: &Path) -> std::io::Result<Self> {
+        let f = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(NdjsonSink::new(BufWriter::with_capacity(1 << 20, f)))
+    }
+}
+
+#[async_trait]
+impl<W: Write + Send> Sink for NdjsonSink<W> {
+    async fn deliver(&self, batch: &[Record]) -> Result<(), SinkError> {
+        blocking(|| {
+            let mut buf = Vec::with_capacity(batch.len() * 512);
+            for r in batch {
+                r.write_ndjson(&mut buf);
+            }
+            let mut out = self.out.lock().map_err(|_| SinkError::Rejected("writer poisoned".into()))?;
+            out.write_all(&buf)
+                .and_then(|()| out.flush())
+                .map_err(|e| SinkError::Retryable(format!("write failed: {e}")))
+        })
+    }
+}
+
+/// Keeps records in memory (tests, embedding).
+#[derive(Debug, Default, Clone)]
+pub struct MemorySink {
+    records: Arc<Mutex<Vec<Record>>>,
+}
+
+impl MemorySink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything delivered so far.
+    pub fn records(&self) -> Vec<Record> {
+        self.records.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// How many records were delivered.
+    pub fn len(&self) -> usize {
+        self.records.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// Whether nothing was delivered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl Sink for MemorySink {
+    async fn deliver(&self, batch: &[Record]) -> Result<(), SinkError> {
+        self.records
+            .lock()
+            .map_err(|_| SinkError::Rejected("poisoned".into()))?
+            .extend_from_slice(batch);
+        Ok(())
+    }
+}
+
+/// Keeps dead letters in memory (tests, embedding).
+#[derive(Debug, Default, Clone)]
+pub struct MemoryDeadLetter {
+    items: Arc<Mutex<Vec<DeadLetter>>>,
+}
+
+impl MemoryDeadLetter {
+    /// An empty destination.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything dead-lettered so far.
+    pub fn items(&self) -> Vec<DeadLetter> {
+        self.items.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl DeadLetterSink for MemoryDeadLetter {
+    async fn dead_letter(&self, items: &[DeadLetter]) -> Result<(), SinkError> {
+        self.items
+            .lock()
+            .map_err(|_| SinkError::Rejected("poisoned".into()))?
+            .extend_from_slice(items);
+        Ok(())
+    }
+}
+
+/// Writes dead letters as NDJSON into a directory, one file per process, created on first use.
+#[derive(Debug)]
+pub struct DirectoryDeadLetter {
+    dir: PathBuf,
+    file: Mutex<Option<(PathBuf, File)>>,
+}
+
+impl DirectoryDeadLetter {
+    /// Dead letters go under `dir` (created when the first item arrives).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        DirectoryDeadLetter {
+            dir: dir.into(),
+            file: Mutex::new(None),
+        }
+    }
+
+    /// The file written so far, if any.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.file.lock().ok().and_then(|f| f.as_ref().map(|(p, _)| p.clone()))
+    }
+}
+
+#[async_trait]
+impl DeadLetterSink for DirectoryDeadLetter {
+    async fn dead_letter(&self, items: &[DeadLetter]) -> Result<(), SinkError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        blocking(|| {
+            let mut guard = self.file.lock().map_err(|_| SinkError::Rejected("poisoned".into()))?;
+            if guard.is_none() {
+                fs::create_dir_all(&self.dir).map_err(|e| SinkError::Retryable(format!("cannot create {}: {e}", self.dir.display())))?;
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0);
+                let path = self.dir.join(format!("dead-letter-{stamp}-{}.ndjson", std::process::id()));
+                let f = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| SinkError::Retryable(format!("cannot open {}: {e}", path.display())))?;
+                *guard = Some((path, f));
+            }
+            let Some((path, file)) = guard.as_mut() else {
+                return Err(SinkError::Retryable("dead-letter file unavailable".into()));
+            };
+            let mut buf = Vec::new();
+            for item in items {
+                serde_json::to_writer(&mut buf, item).map_err(|e| SinkError::Rejected(e.to_string()))?;
+                buf.push(b'\n');
+            }
+            file.write_all(&buf)
+                .and_then(|()| file.sync_data())
+                .map_err(|e| SinkError::Retryable(format!("write to {} failed: {e}", path.display())))
+        })
+    }
+}
