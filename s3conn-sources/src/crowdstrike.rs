@@ -204,9 +204,17 @@ impl LogSource for CrowdStrike {
         };
 
         let meta_time = meta.map(|m| &m.eventCreationTime);
+        // ExternalApiEvent has `timestamp` in whole seconds and `UTCTimestamp` in ms: prefer ms.
+        let external = event_type.as_deref() == Some("external_api");
         let none = TimeVal::None;
+        let (first, second) = if external {
+            (&cs.UTCTimestamp, &cs.timestamp)
+        } else {
+            (&cs.timestamp, &none)
+        };
         let timestamp_ms = first_time(&[
-            &cs.timestamp,
+            first,
+            second,
             meta_time.unwrap_or(&none),
             &cs.Time,
             &cs.time_,
