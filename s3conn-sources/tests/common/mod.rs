@@ -1,13 +1,13 @@
-//! Test harness: turns an object's bytes into records the way the connector does (decompress,
-//! frame, expand, normalize), without the core's decoder, so the sources can be tested alone.
+//! Test harness: turns an object's bytes into records the way the connector does (the core's
+//! decoder: decompress, frame, expand; then the source's normalize).
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::io::Read;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use s3conn_core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
 use s3conn_core::{Event, KeyVerdict, LogSource, ObjectContext, ObjectRef, Record};
 use serde_json::value::RawValue;
 
@@ -47,18 +47,6 @@ impl Output {
     }
 }
 
-fn decompress(bytes: &[u8]) -> Vec<u8> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_end(&mut out)
-            .expect("gzip fixture");
-        out
-    } else {
-        bytes.to_vec()
-    }
-}
-
 /// Removes insignificant white space from JSON text (outside strings), so a pretty-printed event
 /// serializes on one NDJSON line. Values, key order and escapes are kept byte for byte.
 pub fn compact(raw: &RawValue) -> Box<RawValue> {
@@ -88,65 +76,45 @@ pub fn compact(raw: &RawValue) -> Box<RawValue> {
     RawValue::from_string(out).expect("compacted JSON stays valid")
 }
 
-/// Splits one document into (event, list name) pairs by the source's expand fields.
-fn expand(doc: Box<RawValue>, fields: &[String]) -> Vec<(Box<RawValue>, Option<String>)> {
-    let text = doc.get().trim_start();
-    if text.starts_with('[') {
-        let items: Vec<Box<RawValue>> = serde_json::from_str(doc.get()).expect("array");
-        return items.into_iter().map(|i| (i, None)).collect();
-    }
-    if text.starts_with('{') && !fields.is_empty() {
-        let map: HashMap<String, Box<RawValue>> = serde_json::from_str(doc.get()).expect("object");
-        let mut out = Vec::new();
-        let mut any = false;
-        for f in fields {
-            if let Some(v) = map.get(f) {
-                if v.get().trim_start().starts_with('[') {
-                    any = true;
-                    let items: Vec<Box<RawValue>> = serde_json::from_str(v.get()).expect("array");
-                    out.extend(items.into_iter().map(|i| (i, Some(f.clone()))));
-                }
-            }
-        }
-        if any {
-            return out;
-        }
-    }
-    vec![(doc, None)]
-}
-
-/// Runs a source over one object.
+/// Runs a source over one object, decoding it with the core's standard decoder.
+///
+/// Pretty-printed events are compacted first (see [`compact`]): the core keeps an event's bytes
+/// as framed, and a record line must not contain raw newlines.
 pub fn run(source: &Arc<dyn LogSource>, key: &str, bytes: &[u8]) -> Output {
     if let KeyVerdict::Skip(reason) = source.accept_key(key) {
         return Output::Skipped(reason);
     }
-    let text = decompress(bytes);
-    let text = std::str::from_utf8(&text).expect("UTF-8 fixture");
     let ctx = Arc::new(ObjectContext::new(
         ObjectRef::new("test-bucket", key),
         None,
         None,
         Some(LAST_MODIFIED_MS),
     ));
+    let decoder = JsonDecoder::new(&DecoderConfig::default());
     let mut records = Vec::new();
-    let stream = serde_json::Deserializer::from_str(text).into_iter::<Box<RawValue>>();
-    for doc in stream {
-        let doc = doc.unwrap_or_else(|e| panic!("{key}: bad JSON: {e}"));
-        for (raw, list) in expand(doc, source.expand_fields()) {
-            let raw = compact(&raw);
-            let event = Event::new(&raw, &ctx, list.as_deref());
-            let fields = source.normalize(&event);
-            let timestamp_ms = fields.timestamp_ms.unwrap_or(LAST_MODIFIED_MS);
-            records.push(Record {
-                source: Arc::clone(source.info()),
-                context: Arc::clone(&ctx),
-                ordinal: records.len() as u64,
-                timestamp_ms,
-                fields,
-                event: raw,
-            });
+    let mut on_item = |item: Item<'_>| {
+        match item {
+            Item::Event { raw, list, .. } => {
+                let raw = compact(raw);
+                let event = Event::new(&raw, &ctx, list);
+                let fields = source.normalize(&event);
+                let timestamp_ms = fields.timestamp_ms.unwrap_or(LAST_MODIFIED_MS);
+                records.push(Record {
+                    source: Arc::clone(source.info()),
+                    context: Arc::clone(&ctx),
+                    ordinal: records.len() as u64,
+                    timestamp_ms,
+                    fields,
+                    event: raw,
+                });
+            }
+            Item::Bad { reason, line, .. } => panic!("{key}: bad frame at line {line}: {reason}"),
         }
-    }
+        ControlFlow::Continue(())
+    };
+    decoder
+        .decode(Box::new(bytes), source.expand_fields(), &mut on_item)
+        .unwrap_or_else(|e| panic!("{key}: decode failed: {e}"));
     Output::Records(records)
 }
 
