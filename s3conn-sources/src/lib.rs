@@ -53,6 +53,7 @@ pub use proofpoint::Proofpoint;
 pub use teleport::Teleport;
 
 /// One instance of every built-in source enabled by cargo features, sorted by id.
+#[allow(clippy::vec_init_then_push)]
 pub fn builtin_sources() -> Vec<Arc<dyn LogSource>> {
     #[allow(unused_mut)]
     let mut out: Vec<Arc<dyn LogSource>> = Vec::new();

@@ -2,6 +2,17 @@
 //! compared with `<fixture>.golden.ndjson` beside it. The fixture's path below the source folder
 //! is its object key. `UPDATE_GOLDEN=1 cargo test -p s3conn-sources --test golden` rewrites them.
 
+#![cfg_attr(
+    not(any(
+        feature = "cloudtrail",
+        feature = "crowdstrike",
+        feature = "generic",
+        feature = "proofpoint",
+        feature = "teleport"
+    )),
+    allow(dead_code, unused_imports)
+)]
+
 mod common;
 
 use std::path::Path;

@@ -7,6 +7,17 @@
 //! - Proofpoint TAP files end with an empty API envelope line (`{"queryEndTime":…,"clicksPermitted":[]}`),
 //!   which yields no event.
 
+#![cfg_attr(
+    not(all(
+        feature = "cloudtrail",
+        feature = "crowdstrike",
+        feature = "generic",
+        feature = "proofpoint",
+        feature = "teleport"
+    )),
+    allow(dead_code, unused_imports)
+)]
+
 mod common;
 
 use std::path::Path;
