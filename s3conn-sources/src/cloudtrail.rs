@@ -1,0 +1,246 @@
+//! AWS CloudTrail log files: `{"Records":[...]}` documents, one record per element.
+//!
+//! - time: `eventTime`;
+//! - `event_name`: `eventName` (trimmed), or `insightDetails.eventName` for Insight events;
+//! - `event_type`: `eventType` (`AwsApiCall`, `AwsConsoleSignIn`, `AwsCloudTrailInsight`, …);
+//! - `user`: `userIdentity.userName`, then for assumed roles the session issuer's `userName`, then
+//!   the last part of `userIdentity.arn`, then `principalId`, `invokedBy`, and finally
+//!   `additionalEventData.UserName` (IAM Identity Center);
+//! - `src_ip`: `sourceIPAddress` when it is an IP literal (the first of a comma-separated list;
+//!   `AWS Internal` and service host names are left out);
+//! - `host`: `eventSource` (the AWS service endpoint the event is about);
+//! - `outcome`: failure when `errorCode` is set (other than empty or an HTTP 2xx code) or a console
+//!   sign-in answered `Failure`; success otherwise; none for Insight events.
+//!
+//! Keys containing a `CloudTrail-Digest/` path segment are digest files: skipped, not read.
+
+use std::sync::Arc;
+
+use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, Outcome, SourceInfo};
+use serde::Deserialize;
+
+use crate::util::{self, arn_last_part, ip_literal, Obj, Text, TimeVal};
+
+/// Registry id of the CloudTrail source.
+pub const ID: &str = "aws-cloudtrail";
+/// Skip reason for CloudTrail digest files.
+pub const DIGEST_SKIP: &str = "cloudtrail digest file";
+
+/// The AWS CloudTrail (JSON) source.
+#[derive(Debug, Clone)]
+pub struct CloudTrail {
+    info: Arc<SourceInfo>,
+    expand: Vec<String>,
+}
+
+impl Default for CloudTrail {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CloudTrail {
+    /// The source with its standard envelope.
+    pub fn new() -> Self {
+        CloudTrail {
+            info: Arc::new(SourceInfo::new(
+                ID,
+                "AWS CloudTrail (JSON)",
+                "AWS Events",
+                "generic_s3_cloudtrail",
+                "aws",
+            )),
+            expand: vec!["Records".to_owned()],
+        }
+    }
+}
+
+/// Whether an object key is a CloudTrail digest file (`…/CloudTrail-Digest/…`).
+pub fn is_digest_key(key: &str) -> bool {
+    key.starts_with("CloudTrail-Digest/") || key.contains("/CloudTrail-Digest/")
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct Ct<'a> {
+    #[serde(borrow, default)]
+    eventTime: TimeVal<'a>,
+    #[serde(borrow, default)]
+    eventName: Text<'a>,
+    #[serde(borrow, default)]
+    eventType: Text<'a>,
+    #[serde(borrow, default)]
+    eventSource: Text<'a>,
+    #[serde(borrow, default)]
+    sourceIPAddress: Text<'a>,
+    #[serde(borrow, default)]
+    errorCode: Text<'a>,
+    #[serde(borrow, default)]
+    userIdentity: Obj<UserIdentity<'a>>,
+    #[serde(borrow, default)]
+    insightDetails: Obj<Insight<'a>>,
+    #[serde(borrow, default)]
+    additionalEventData: Obj<Additional<'a>>,
+    #[serde(borrow, default)]
+    responseElements: Obj<Response<'a>>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct UserIdentity<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Text<'a>,
+    #[serde(borrow, default)]
+    userName: Text<'a>,
+    #[serde(borrow, default)]
+    arn: Text<'a>,
+    #[serde(borrow, default)]
+    principalId: Text<'a>,
+    #[serde(borrow, default)]
+    invokedBy: Text<'a>,
+    #[serde(borrow, default)]
+    sessionContext: Obj<SessionContext<'a>>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct SessionContext<'a> {
+    #[serde(borrow, default)]
+    sessionIssuer: Obj<Issuer<'a>>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct Issuer<'a> {
+    #[serde(borrow, default)]
+    userName: Text<'a>,
+    #[serde(borrow, default)]
+    arn: Text<'a>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct Insight<'a> {
+    #[serde(borrow, default)]
+    eventName: Text<'a>,
+    #[serde(borrow, default)]
+    eventSource: Text<'a>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct Additional<'a> {
+    #[serde(borrow, default)]
+    UserName: Text<'a>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct Response<'a> {
+    #[serde(borrow, default)]
+    ConsoleLogin: Text<'a>,
+}
+
+impl UserIdentity<'_> {
+    fn user(&self) -> Option<String> {
+        if let Some(u) = self.userName.get() {
+            return Some(u.to_owned());
+        }
+        let issuer = self
+            .sessionContext
+            .get()
+            .and_then(|s| s.sessionIssuer.get());
+        if self.kind.get() == Some("AssumedRole") {
+            if let Some(i) = issuer {
+                if let Some(u) = i.userName.get() {
+                    return Some(u.to_owned());
+                }
+                if let Some(a) = i.arn.get().and_then(arn_last_part) {
+                    return Some(a.to_owned());
+                }
+            }
+        }
+        if let Some(a) = self.arn.get().and_then(arn_last_part) {
+            return Some(a.to_owned());
+        }
+        self.principalId.owned().or_else(|| self.invokedBy.owned())
+    }
+}
+
+/// Whether a CloudTrail `errorCode` value means the call failed.
+fn is_error_code(code: &str) -> bool {
+    let c = code.trim();
+    if c.is_empty() {
+        return false;
+    }
+    // A few non-AWS emitters put an HTTP status here; 2xx is not an error.
+    !(c.len() == 3 && c.starts_with('2') && c.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl LogSource for CloudTrail {
+    fn info(&self) -> &Arc<SourceInfo> {
+        &self.info
+    }
+
+    fn expand_fields(&self) -> &[String] {
+        &self.expand
+    }
+
+    fn accept_key(&self, key: &str) -> KeyVerdict {
+        if is_digest_key(key) {
+            KeyVerdict::Skip(DIGEST_SKIP)
+        } else {
+            KeyVerdict::Accept
+        }
+    }
+
+    fn normalize(&self, event: &Event<'_>) -> Normalized {
+        let Some(ct) = util::parse_event::<Ct<'_>>(event) else {
+            return util::fallback(util::NOT_OBJECT);
+        };
+        let insight = ct.insightDetails.get();
+        let event_name = ct
+            .eventName
+            .get()
+            .or_else(|| insight.and_then(|i| i.eventName.get()))
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        let host = ct
+            .eventSource
+            .get()
+            .or_else(|| insight.and_then(|i| i.eventSource.get()))
+            .map(str::to_owned);
+        let user = ct
+            .userIdentity
+            .get()
+            .and_then(UserIdentity::user)
+            .or_else(|| {
+                ct.additionalEventData
+                    .get()
+                    .and_then(|a| a.UserName.owned())
+            });
+        let failed = ct.errorCode.get().is_some_and(is_error_code)
+            || ct.responseElements.get().and_then(|r| r.ConsoleLogin.get()) == Some("Failure");
+        let outcome = if failed {
+            Some(Outcome::Failure)
+        } else if ct.eventType.get() == Some("AwsCloudTrailInsight") || insight.is_some() {
+            None
+        } else {
+            Some(Outcome::Success)
+        };
+        util::finish(Normalized {
+            timestamp_ms: ct.eventTime.to_ms(),
+            fallback_reason: None,
+            event_name,
+            event_type: ct.eventType.owned(),
+            user,
+            src_ip: ct
+                .sourceIPAddress
+                .get()
+                .and_then(ip_literal)
+                .map(str::to_owned),
+            host,
+            outcome,
+        })
+    }
+}

@@ -1,0 +1,299 @@
+//! Proofpoint: TAP SIEM API documents and Proofpoint on Demand (PoD) log events.
+//!
+//! `event_type`:
+//! - TAP: the list the element came from (`messagesDelivered`, `messagesBlocked`,
+//!   `clicksPermitted`, `clicksBlocked`); for a TAP event saved alone (NDJSON), the list named in
+//!   the object key (`…messages_blocked…`, `…clicksPermitted…`) or else `message` / `click`;
+//! - PoD: `pod_message`, `pod_maillog` or `pod_audit`, by the fields present.
+//!
+//! Time: `messageTime`, `clickTime`, `ts` (PoD, microseconds with `-0700` or `-07:00`), then
+//! `threatTime`. Outcome: blocked lists are failures, delivered/permitted lists successes.
+
+use std::sync::Arc;
+
+use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
+use serde::Deserialize;
+
+use crate::util::{self, ip_literal, relay_ip, Obj, Text, TimeVal};
+
+/// Registry id of the Proofpoint source.
+pub const ID: &str = "proofpoint";
+
+/// The TAP SIEM API lists, each element one event.
+pub const TAP_LISTS: [&str; 4] = [
+    "messagesDelivered",
+    "messagesBlocked",
+    "clicksPermitted",
+    "clicksBlocked",
+];
+
+/// The Proofpoint (JSON) source.
+#[derive(Debug, Clone)]
+pub struct Proofpoint {
+    info: Arc<SourceInfo>,
+    expand: Vec<String>,
+}
+
+impl Default for Proofpoint {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Proofpoint {
+    /// The source with its standard envelope.
+    pub fn new() -> Self {
+        Proofpoint {
+            info: Arc::new(SourceInfo::new(
+                ID,
+                "Proofpoint (JSON)",
+                "Syslog",
+                "generic_s3_proofpoint_log",
+                "proofpoint",
+            )),
+            expand: TAP_LISTS.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+/// The TAP list named in an object key, ignoring case, `_` and `-` (`messages_blocked`,
+/// `message-delivered`, `clicksPermitted`, …).
+pub fn tap_list_from_key(key: &str) -> Option<&'static str> {
+    let squashed: String = key
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    let table = [
+        ("messagesdelivered", "messagesDelivered"),
+        ("messagedelivered", "messagesDelivered"),
+        ("messagesblocked", "messagesBlocked"),
+        ("messageblocked", "messagesBlocked"),
+        ("clickspermitted", "clicksPermitted"),
+        ("clickpermitted", "clicksPermitted"),
+        ("clicksblocked", "clicksBlocked"),
+        ("clickblocked", "clicksBlocked"),
+    ];
+    table
+        .iter()
+        .find(|(pat, _)| squashed.contains(pat))
+        .map(|(_, list)| *list)
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct Pp<'a> {
+    // TAP
+    #[serde(borrow, default)]
+    messageTime: TimeVal<'a>,
+    #[serde(borrow, default)]
+    clickTime: TimeVal<'a>,
+    #[serde(borrow, default)]
+    threatTime: TimeVal<'a>,
+    #[serde(borrow, default)]
+    recipient: Text<'a>,
+    #[serde(borrow, default)]
+    toAddresses: Text<'a>,
+    #[serde(borrow, default)]
+    senderIP: Text<'a>,
+    #[serde(borrow, default)]
+    clickIP: Text<'a>,
+    #[serde(borrow, default)]
+    cluster: Text<'a>,
+    #[serde(borrow, default)]
+    classification: Text<'a>,
+    // PoD
+    #[serde(borrow, default)]
+    ts: TimeVal<'a>,
+    #[serde(borrow, default)]
+    connection: Obj<Connection<'a>>,
+    #[serde(borrow, default)]
+    envelope: Obj<Envelope<'a>>,
+    #[serde(borrow, default)]
+    filter: Obj<Filter<'a>>,
+    #[serde(default)]
+    msg: Obj<serde::de::IgnoredAny>,
+    #[serde(borrow, default)]
+    sm: Obj<Sm<'a>>,
+    #[serde(borrow, default)]
+    pps: Obj<Pps<'a>>,
+    #[serde(borrow, default)]
+    audit: Obj<Audit<'a>>,
+    #[serde(borrow, default)]
+    metadata: Obj<PodMeta<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Connection<'a> {
+    #[serde(borrow, default)]
+    ip: Text<'a>,
+    #[serde(borrow, default)]
+    host: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    from: Text<'a>,
+    #[serde(borrow, default)]
+    rcpts: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct Filter<'a> {
+    #[serde(borrow, default)]
+    disposition: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct Sm<'a> {
+    #[serde(borrow, default)]
+    to: Text<'a>,
+    #[serde(borrow, default)]
+    from: Text<'a>,
+    #[serde(borrow, default)]
+    relay: Text<'a>,
+    #[serde(borrow, default)]
+    stat: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct Pps<'a> {
+    #[serde(borrow, default)]
+    agent: Text<'a>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct Audit<'a> {
+    #[serde(borrow, default)]
+    action: Text<'a>,
+    #[serde(borrow, default)]
+    user: Obj<AuditUser<'a>>,
+}
+
+#[allow(non_snake_case)]
+#[derive(Deserialize, Default)]
+struct AuditUser<'a> {
+    #[serde(borrow, default)]
+    email: Text<'a>,
+    #[serde(borrow, default)]
+    id: Text<'a>,
+    #[serde(borrow, default)]
+    ipAddress: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct PodMeta<'a> {
+    #[serde(borrow, default)]
+    origin: Obj<Origin<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Origin<'a> {
+    #[serde(borrow, default)]
+    data: Obj<OriginData<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct OriginData<'a> {
+    #[serde(borrow, default)]
+    agent: Text<'a>,
+}
+
+/// Strips `<…>` around an e-mail address.
+fn bare_address(s: &str) -> &str {
+    let t = s.trim();
+    t.strip_prefix('<')
+        .and_then(|r| r.strip_suffix('>'))
+        .unwrap_or(t)
+}
+
+fn owned(t: Option<&str>) -> Option<String> {
+    t.map(str::to_owned)
+}
+
+impl LogSource for Proofpoint {
+    fn info(&self) -> &Arc<SourceInfo> {
+        &self.info
+    }
+
+    fn expand_fields(&self) -> &[String] {
+        &self.expand
+    }
+
+    fn normalize(&self, event: &Event<'_>) -> Normalized {
+        let Some(p) = util::parse_event::<Pp<'_>>(event) else {
+            return util::fallback(util::NOT_OBJECT);
+        };
+        let agent = p
+            .metadata
+            .get()
+            .and_then(|m| m.origin.get())
+            .and_then(|o| o.data.get())
+            .and_then(|d| d.agent.get());
+        let timestamp_ms = [&p.messageTime, &p.clickTime, &p.ts, &p.threatTime]
+            .into_iter()
+            .find_map(TimeVal::to_ms);
+        let mut n = Normalized {
+            timestamp_ms,
+            ..Normalized::default()
+        };
+
+        let tap = p.messageTime.is_some() || p.clickTime.is_some();
+        if tap {
+            let list = event
+                .list_name()
+                .and_then(|l| TAP_LISTS.iter().copied().find(|t| *t == l))
+                .or_else(|| tap_list_from_key(&event.context().object.key));
+            let is_click = p.clickTime.is_some();
+            n.event_type = Some(match list {
+                Some(l) => l.to_owned(),
+                None if is_click => "click".to_owned(),
+                None => "message".to_owned(),
+            });
+            n.event_name = p.classification.owned();
+            n.user = p.recipient.owned().or_else(|| p.toAddresses.owned());
+            let ip = if is_click { &p.clickIP } else { &p.senderIP };
+            n.src_ip = owned(ip.get().and_then(ip_literal));
+            n.host = p.cluster.owned();
+            n.outcome = match list {
+                Some("messagesBlocked" | "clicksBlocked") => Some(Outcome::Failure),
+                Some(_) => Some(Outcome::Success),
+                None => None,
+            };
+        } else if let Some(a) = p.audit.get() {
+            n.event_type = Some("pod_audit".to_owned());
+            n.event_name = a.action.owned();
+            let user = a.user.get();
+            n.user = user.and_then(|u| u.email.owned().or_else(|| u.id.owned()));
+            n.src_ip = owned(user.and_then(|u| u.ipAddress.get()).and_then(ip_literal));
+            n.host = owned(agent);
+        } else if let Some(sm) = p.sm.get() {
+            n.event_type = Some("pod_maillog".to_owned());
+            n.event_name = sm.stat.owned();
+            n.user = sm
+                .to
+                .get()
+                .or_else(|| sm.from.get())
+                .map(|s| bare_address(s).to_owned());
+            n.src_ip = owned(sm.relay.get().and_then(relay_ip));
+            n.host = owned(p.pps.get().and_then(|x| x.agent.get()).or(agent));
+        } else if p.envelope.get().is_some()
+            || p.connection.get().is_some()
+            || p.filter.get().is_some()
+            || p.msg.get().is_some()
+        {
+            n.event_type = Some("pod_message".to_owned());
+            n.event_name = p.filter.get().and_then(|f| f.disposition.owned());
+            let env = p.envelope.get();
+            n.user = env
+                .and_then(|e| e.rcpts.get().or_else(|| e.from.get()))
+                .map(|s| bare_address(s).to_owned());
+            let conn = p.connection.get();
+            n.src_ip = owned(conn.and_then(|c| c.ip.get()).and_then(ip_literal));
+            n.host = owned(conn.and_then(|c| c.host.get()).or(agent));
+        }
+        util::finish(n)
+    }
+}

@@ -1,0 +1,222 @@
+//! Teleport audit events (NDJSON or single JSON).
+//!
+//! - time: `time` (RFC 3339, any fraction up to nanoseconds);
+//! - `event_name`: `event`; `event_type`: `code` (`T2000I`, …);
+//! - `user`: `user` (a string, or `user.user` when it is an object), then `updated_by`, then
+//!   `identity.user`;
+//! - `src_ip`: `addr.remote` (a key containing a dot) without its port, then
+//!   `identity.client_ip`;
+//! - `host`: `server_hostname`, then `cluster_name`;
+//! - `outcome`: `success` when present; otherwise a code ending in `E` (error) or `W` (warning:
+//!   Teleport's failure codes) or a non-empty `error` means failure, a code ending in `I` success.
+
+use std::sync::Arc;
+
+use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
+use serde::Deserialize;
+
+use crate::util::{self, strip_port, Flag, Obj, Text, TimeVal};
+
+/// Registry id of the Teleport source.
+pub const ID: &str = "teleport";
+
+/// The Teleport (JSON) source.
+#[derive(Debug, Clone)]
+pub struct Teleport {
+    info: Arc<SourceInfo>,
+}
+
+impl Default for Teleport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Teleport {
+    /// The source with its standard envelope.
+    pub fn new() -> Self {
+        Teleport {
+            info: Arc::new(SourceInfo::new(
+                ID,
+                "Teleport (JSON)",
+                "Syslog",
+                "generic_s3_teleport_log",
+                "teleport",
+            )),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Tp<'a> {
+    #[serde(borrow, default)]
+    time: TimeVal<'a>,
+    #[serde(borrow, default)]
+    event: Text<'a>,
+    #[serde(borrow, default)]
+    code: Text<'a>,
+    #[serde(borrow, default)]
+    user: UserField<'a>,
+    #[serde(borrow, default)]
+    updated_by: Text<'a>,
+    #[serde(borrow, default)]
+    identity: Obj<Identity<'a>>,
+    #[serde(borrow, default, rename = "addr.remote")]
+    addr_remote: Text<'a>,
+    #[serde(borrow, default)]
+    server_hostname: Text<'a>,
+    #[serde(borrow, default)]
+    cluster_name: Text<'a>,
+    #[serde(default)]
+    success: Flag,
+    #[serde(borrow, default)]
+    error: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct Identity<'a> {
+    #[serde(borrow, default)]
+    user: Text<'a>,
+    #[serde(borrow, default)]
+    client_ip: Text<'a>,
+}
+
+/// `user` is a string in nearly every event, but an object `{"user":"…"}` in some device events.
+#[derive(Default)]
+struct UserField<'a>(Text<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for UserField<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Inner<'a> {
+            #[serde(borrow, default)]
+            user: Text<'a>,
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserField<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let inner = Inner::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(UserField(inner.user))
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(UserField(Text::deserialize(
+                    serde::de::value::BorrowedStrDeserializer::new(v),
+                )?))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(UserField(Text::deserialize(
+                    serde::de::value::StringDeserializer::new(v.to_owned()),
+                )?))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(UserField(Text::deserialize(
+                    serde::de::value::StringDeserializer::new(v),
+                )?))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(UserField(Text(Some(v.to_string().into()))))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(UserField(Text(Some(v.to_string().into()))))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(UserField(Text(
+                    serde_json::Number::from_f64(v).map(|n| n.to_string().into()),
+                )))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(UserField::default())
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(UserField::default())
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(UserField::default())
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                Ok(UserField(Text::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(seq),
+                )?))
+            }
+        }
+        d.deserialize_any(V).map(|u| UserField(u.0))
+    }
+}
+
+/// The outcome a Teleport event reports.
+fn outcome(success: Flag, code: Option<&str>, error: Option<&str>) -> Option<Outcome> {
+    if let Some(ok) = success.0 {
+        return Some(if ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        });
+    }
+    let last = code
+        .and_then(|c| c.chars().last())
+        .map(|c| c.to_ascii_uppercase());
+    if matches!(last, Some('E' | 'W')) || error.is_some() {
+        return Some(Outcome::Failure);
+    }
+    if last == Some('I') {
+        return Some(Outcome::Success);
+    }
+    None
+}
+
+impl LogSource for Teleport {
+    fn info(&self) -> &Arc<SourceInfo> {
+        &self.info
+    }
+
+    fn normalize(&self, event: &Event<'_>) -> Normalized {
+        let Some(t) = util::parse_event::<Tp<'_>>(event) else {
+            return util::fallback(util::NOT_OBJECT);
+        };
+        let identity = t.identity.get();
+        let user = t
+            .user
+            .0
+            .owned()
+            .or_else(|| t.updated_by.owned())
+            .or_else(|| identity.and_then(|i| i.user.owned()));
+        let src_ip = [
+            t.addr_remote.get(),
+            identity.and_then(|i| i.client_ip.get()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(strip_port)
+        .find(|s| !s.is_empty())
+        .map(str::to_owned);
+        util::finish(Normalized {
+            timestamp_ms: t.time.to_ms(),
+            fallback_reason: None,
+            event_name: t.event.owned(),
+            event_type: t.code.owned(),
+            user,
+            src_ip,
+            host: t.server_hostname.owned().or_else(|| t.cluster_name.owned()),
+            outcome: outcome(t.success, t.code.get(), t.error.get()),
+        })
+    }
+}

@@ -1,0 +1,97 @@
+//! Golden tests: every fixture under `tests/fixtures/<source id>/` is run through its source and
+//! compared with `<fixture>.golden.ndjson` beside it. The fixture's path below the source folder
+//! is its object key. `UPDATE_GOLDEN=1 cargo test -p s3conn-sources --test golden` rewrites them.
+
+#![cfg_attr(
+    not(any(
+        feature = "cloudtrail",
+        feature = "crowdstrike",
+        feature = "generic",
+        feature = "proofpoint",
+        feature = "teleport"
+    )),
+    allow(dead_code, unused_imports)
+)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{files_under, fixtures_dir, key_of, run};
+
+const GOLDEN_SUFFIX: &str = ".golden.ndjson";
+
+fn check_source(id: &str) {
+    let registry = s3conn_sources::builtin_registry();
+    let source = registry.get(id).expect("built-in source");
+    let root = fixtures_dir().join(id);
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v != "0");
+    let inputs: Vec<_> = files_under(&root)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(GOLDEN_SUFFIX))
+        .collect();
+    assert!(!inputs.is_empty(), "no fixtures under {}", root.display());
+    let mut failures = Vec::new();
+    for input in &inputs {
+        let key = key_of(&root, input);
+        let bytes = std::fs::read(input).expect("read fixture");
+        let got = run(&source, &key, &bytes).to_ndjson();
+        let golden_path = format!("{}{GOLDEN_SUFFIX}", input.display());
+        if update {
+            std::fs::write(&golden_path, &got).expect("write golden");
+            continue;
+        }
+        match std::fs::read_to_string(Path::new(&golden_path)) {
+            Ok(want) if want == got => {}
+            Ok(want) => {
+                let first_diff = want
+                    .lines()
+                    .zip(got.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(want.lines().count().min(got.lines().count()));
+                failures.push(format!(
+                    "{key}: output differs from golden at line {} (want {} lines, got {})\n  want: {}\n  got:  {}",
+                    first_diff + 1,
+                    want.lines().count(),
+                    got.lines().count(),
+                    want.lines().nth(first_diff).unwrap_or("<none>"),
+                    got.lines().nth(first_diff).unwrap_or("<none>"),
+                ));
+            }
+            Err(_) => failures.push(format!(
+                "{key}: no golden file {golden_path} (run with UPDATE_GOLDEN=1)"
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[cfg(feature = "cloudtrail")]
+#[test]
+fn golden_cloudtrail() {
+    check_source("aws-cloudtrail");
+}
+
+#[cfg(feature = "crowdstrike")]
+#[test]
+fn golden_crowdstrike() {
+    check_source("crowdstrike");
+}
+
+#[cfg(feature = "generic")]
+#[test]
+fn golden_generic() {
+    check_source("generic");
+}
+
+#[cfg(feature = "proofpoint")]
+#[test]
+fn golden_proofpoint() {
+    check_source("proofpoint");
+}
+
+#[cfg(feature = "teleport")]
+#[test]
+fn golden_teleport() {
+    check_source("teleport");
+}

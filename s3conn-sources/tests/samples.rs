@@ -1,0 +1,188 @@
+//! Runs each source over the real published samples in `shared/samples/<folder>/` (when that
+//! folder exists beside the workspace) and checks that every event is delivered and that every
+//! event's time comes from the event itself, except the documented exceptions:
+//! - `cloudtrail/CloudTrail-Digest/*`: digest files, skipped by key (counted, no records);
+//! - `teleport/robustness/*`: hand-edited rule-test events; the one malformed time
+//!   (`2023-09-20T23:00:000.000000Z`) must fall back, every other must parse.
+//! - Proofpoint TAP files end with an empty API envelope line (`{"queryEndTime":…,"clicksPermitted":[]}`),
+//!   which yields no event.
+
+#![cfg_attr(
+    not(all(
+        feature = "cloudtrail",
+        feature = "crowdstrike",
+        feature = "generic",
+        feature = "proofpoint",
+        feature = "teleport"
+    )),
+    allow(dead_code, unused_imports)
+)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{files_under, key_of, run, samples_dir, Output};
+
+/// Counts of one folder's run.
+#[derive(Default, Debug)]
+struct Tally {
+    files: usize,
+    skipped: usize,
+    records: usize,
+    fallbacks: Vec<String>,
+}
+
+fn run_folder(source_id: &str, folder: &Path) -> Tally {
+    let registry = s3conn_sources::builtin_registry();
+    let source = registry.get(source_id).expect("built-in source");
+    let mut t = Tally::default();
+    for file in files_under(folder) {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.ends_with(".md") {
+            continue;
+        }
+        let key = key_of(folder, &file);
+        let bytes = std::fs::read(&file).expect("read sample");
+        t.files += 1;
+        match run(&source, &key, &bytes) {
+            Output::Skipped(_) => t.skipped += 1,
+            Output::Records(recs) => {
+                t.records += recs.len();
+                for r in &recs {
+                    if let Some(reason) = &r.fields.fallback_reason {
+                        t.fallbacks.push(format!(
+                            "{key}#{}: {reason}: {}",
+                            r.ordinal,
+                            r.event.get()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{source_id} over {}: {t:?}", folder.display());
+    t
+}
+
+/// Counts the events a folder should yield, independently of the sources: JSON values in each
+/// file, with `{"Records":[…]}` (and the TAP lists) counted by their elements.
+fn expected_events(folder: &Path, lists: &[&str]) -> usize {
+    let mut n = 0;
+    for file in files_under(folder) {
+        if file.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read sample");
+        for v in serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>() {
+            let v = v.expect("valid JSON sample");
+            let listed: Vec<_> = lists
+                .iter()
+                .filter_map(|l| v.get(*l).and_then(|x| x.as_array()))
+                .collect();
+            if listed.is_empty() {
+                n += 1;
+            } else {
+                n += listed.iter().map(|a| a.len()).sum::<usize>();
+            }
+        }
+    }
+    n
+}
+
+fn folder(name: &str) -> Option<std::path::PathBuf> {
+    let root = samples_dir()?;
+    let f = root.join(name);
+    if f.is_dir() {
+        Some(f)
+    } else {
+        eprintln!("skipped: samples not found at {}", f.display());
+        None
+    }
+}
+
+#[cfg(feature = "cloudtrail")]
+#[test]
+fn samples_cloudtrail() {
+    let Some(dir) = folder("cloudtrail") else {
+        return;
+    };
+    let t = run_folder("aws-cloudtrail", &dir);
+    let digests = files_under(&dir.join("CloudTrail-Digest")).len();
+    assert_eq!(t.skipped, digests, "digest files skipped by key");
+    assert!(digests >= 1);
+    let expected = expected_events(&dir, &["Records"]) - digests;
+    assert_eq!(t.records, expected, "every CloudTrail record delivered");
+    assert!(t.fallbacks.is_empty(), "fallbacks: {:#?}", t.fallbacks);
+}
+
+#[cfg(feature = "crowdstrike")]
+#[test]
+fn samples_crowdstrike() {
+    let Some(dir) = folder("crowdstrike") else {
+        return;
+    };
+    let t = run_folder("crowdstrike", &dir);
+    assert_eq!(t.records, expected_events(&dir, &[]));
+    assert!(t.fallbacks.is_empty(), "fallbacks: {:#?}", t.fallbacks);
+}
+
+#[cfg(feature = "generic")]
+#[test]
+fn samples_generic() {
+    let Some(dir) = folder("generic") else { return };
+    let t = run_folder("generic", &dir);
+    assert_eq!(
+        t.records,
+        expected_events(&dir, &["Records", "records", "Events"])
+    );
+    assert!(t.fallbacks.is_empty(), "fallbacks: {:#?}", t.fallbacks);
+}
+
+#[cfg(feature = "proofpoint")]
+#[test]
+fn samples_proofpoint() {
+    let Some(dir) = folder("proofpoint") else {
+        return;
+    };
+    let t = run_folder("proofpoint", &dir);
+    assert_eq!(
+        t.records,
+        expected_events(&dir, &s3conn_sources::proofpoint::TAP_LISTS)
+    );
+    assert!(t.fallbacks.is_empty(), "fallbacks: {:#?}", t.fallbacks);
+}
+
+#[cfg(feature = "teleport")]
+#[test]
+fn samples_teleport() {
+    let Some(dir) = folder("teleport") else {
+        return;
+    };
+    let t = run_folder("teleport", &dir);
+    assert_eq!(t.records, expected_events(&dir, &[]));
+    // Conformance files: every time parses. Robustness file: only the malformed one falls back.
+    let conformance: Vec<_> = t
+        .fallbacks
+        .iter()
+        .filter(|f| !f.starts_with("robustness/"))
+        .collect();
+    assert!(conformance.is_empty(), "fallbacks: {conformance:#?}");
+    let robust: Vec<_> = t
+        .fallbacks
+        .iter()
+        .filter(|f| f.starts_with("robustness/"))
+        .collect();
+    assert_eq!(
+        robust.len(),
+        1,
+        "only the malformed time falls back: {robust:#?}"
+    );
+    assert!(
+        robust[0].contains("2023-09-20T23:00:000.000000Z"),
+        "{robust:#?}"
+    );
+}
