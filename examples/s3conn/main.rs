@@ -53,10 +53,13 @@ impl SourceArgs {
     /// The log source these arguments name.
     pub fn source(&self) -> Result<Arc<dyn LogSource>, String> {
         if let Some(path) = &self.source_spec {
-            let spec = s3conn::sources::DeclarativeSource::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let spec = s3conn::sources::DeclarativeSource::from_path(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             return Ok(Arc::new(spec));
         }
-        s3conn::sources::builtin_registry().get(&self.source).map_err(|e| e.to_string())
+        s3conn::sources::builtin_registry()
+            .get(&self.source)
+            .map_err(|e| e.to_string())
     }
 
     /// The framing these arguments select.
@@ -70,8 +73,12 @@ impl SourceArgs {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("S3CONN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("S3CONN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn main() -> ExitCode {
@@ -79,7 +86,10 @@ fn main() -> ExitCode {
     init_tracing();
     match cli.command {
         Command::Sources => {
-            print!("{}", s3conn::sources::catalog_table(&s3conn::sources::builtin_registry()));
+            print!(
+                "{}",
+                s3conn::sources::catalog_table(&s3conn::sources::builtin_registry())
+            );
             ExitCode::SUCCESS
         }
         Command::Replay(args) => replay::main(args),

@@ -59,8 +59,11 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Every (bucket, key, size) to replay, and the store serving them.
-fn plan(paths: &[PathBuf]) -> Result<(LocalObjectStore, Vec<(String, String, u64)>), String> {
+/// One object to replay: bucket, key and size.
+type Planned = (String, String, u64);
+
+/// Every object to replay, and the store serving them.
+fn plan(paths: &[PathBuf]) -> Result<(LocalObjectStore, Vec<Planned>), String> {
     let mut store = LocalObjectStore::new();
     let mut objects = Vec::new();
     for (i, path) in paths.iter().enumerate() {
@@ -71,12 +74,21 @@ fn plan(paths: &[PathBuf]) -> Result<(LocalObjectStore, Vec<(String, String, u64
             walk(path, path, &mut keys).map_err(|e| format!("{}: {e}", path.display()))?;
             (path.clone(), keys)
         } else {
-            let root = path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).ok_or_else(|| format!("{}: not a file name", path.display()))?;
+            let root = path
+                .parent()
+                .map(Path::to_path_buf)
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or_else(|| PathBuf::from("."));
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| format!("{}: not a file name", path.display()))?;
             (root, vec![name])
         };
         for key in keys {
-            let size = std::fs::metadata(root.join(&key)).map(|m| m.len()).unwrap_or(0);
+            let size = std::fs::metadata(root.join(&key))
+                .map(|m| m.len())
+                .unwrap_or(0);
             objects.push((bucket.clone(), key, size));
         }
         store = store.with_bucket(bucket, root);
@@ -84,15 +96,21 @@ fn plan(paths: &[PathBuf]) -> Result<(LocalObjectStore, Vec<(String, String, u64
     Ok((store, objects))
 }
 
-fn progress(stats: Arc<s3conn::core::Stats>, total: u64, stop: CancellationToken) -> Option<std::thread::JoinHandle<()>> {
+fn progress(
+    stats: Arc<s3conn::core::Stats>,
+    total: u64,
+    stop: CancellationToken,
+) -> Option<std::thread::JoinHandle<()>> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
     Some(std::thread::spawn(move || {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} objects {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} objects {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         while !stop.is_cancelled() {
             let s = stats.snapshot();
@@ -105,7 +123,12 @@ fn progress(stats: Arc<s3conn::core::Stats>, total: u64, stop: CancellationToken
 }
 
 fn done_objects(s: &StatsSnapshot) -> u64 {
-    s.objects_processed + s.objects_gone + s.objects_changed + s.objects_skipped_by_source + s.objects_dead_lettered + s.ignored_empty_objects
+    s.objects_processed
+        + s.objects_gone
+        + s.objects_changed
+        + s.objects_skipped_by_source
+        + s.objects_dead_lettered
+        + s.ignored_empty_objects
 }
 
 fn mb(bytes: u64) -> f64 {
@@ -132,7 +155,9 @@ pub fn main(args: ReplayArgs) -> ExitCode {
     for (bucket, key, size) in &objects {
         queue.send(s3_event_body(bucket, key, *size, None));
     }
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let config = PipelineConfig {
         decoder: DecoderConfig {
             file_type: args.source.file_type,
@@ -150,11 +175,20 @@ pub fn main(args: ReplayArgs) -> ExitCode {
         ..PipelineConfig::default()
     };
     let dead = Arc::new(DirectoryDeadLetter::new(&args.dead_letter));
-    let pipeline = Pipeline::builder(queue.clone(), Arc::new(store), source, Arc::new(NdjsonSink::stdout()))
-        .dead_letter(dead.clone())
-        .config(config)
-        .build();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(cores.max(2)).enable_all().build() {
+    let pipeline = Pipeline::builder(
+        queue.clone(),
+        Arc::new(store),
+        source,
+        Arc::new(NdjsonSink::stdout()),
+    )
+    .dead_letter(dead.clone())
+    .config(config)
+    .build();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores.max(2))
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("s3conn replay: cannot start the runtime: {e}");
@@ -163,7 +197,11 @@ pub fn main(args: ReplayArgs) -> ExitCode {
     };
     let started = Instant::now();
     let stop_progress = CancellationToken::new();
-    let bar = progress(pipeline.stats(), objects.len() as u64, stop_progress.clone());
+    let bar = progress(
+        pipeline.stats(),
+        objects.len() as u64,
+        stop_progress.clone(),
+    );
     let result = runtime.block_on(pipeline.run(CancellationToken::new()));
     stop_progress.cancel();
     if let Some(bar) = bar {
@@ -197,7 +235,10 @@ pub fn main(args: ReplayArgs) -> ExitCode {
         stats.records_delivered as f64 / elapsed
     );
     if let Some(path) = dead.path() {
-        eprintln!("s3conn replay: dead-lettered items are in {}", path.display());
+        eprintln!(
+            "s3conn replay: dead-lettered items are in {}",
+            path.display()
+        );
     }
     if let Some(path) = &args.stats {
         let json = serde_json::to_string_pretty(&stats).unwrap_or_default();

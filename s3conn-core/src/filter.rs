@@ -33,10 +33,17 @@ impl ObjectFilter {
         if !self.buckets.is_empty() && !self.buckets.iter().any(|b| b == bucket) {
             return Err(ObjectRejection::BucketNotAllowed);
         }
-        if !self.key_prefixes.is_empty() && !self.key_prefixes.iter().any(|p| key.starts_with(p.as_str())) {
+        if !self.key_prefixes.is_empty()
+            && !self
+                .key_prefixes
+                .iter()
+                .any(|p| key.starts_with(p.as_str()))
+        {
             return Err(ObjectRejection::KeyFiltered);
         }
-        if !self.key_suffixes.is_empty() && !self.key_suffixes.iter().any(|s| key.ends_with(s.as_str())) {
+        if !self.key_suffixes.is_empty()
+            && !self.key_suffixes.iter().any(|s| key.ends_with(s.as_str()))
+        {
             return Err(ObjectRejection::KeyFiltered);
         }
         Ok(())
@@ -103,10 +110,14 @@ struct Rule {
 
 impl Rule {
     fn matches(&self, event: &Value) -> bool {
-        let Some(v) = event.pointer(&self.pointer) else { return false };
+        let Some(v) = event.pointer(&self.pointer) else {
+            return false;
+        };
         match (&self.test, v) {
             (Test::Equals(Value::String(want)), Value::String(got)) => want == got,
-            (Test::Equals(Value::String(want)), other) => *want == other.to_string(),
+            (Test::Equals(Value::String(want)), other) => {
+                want.as_str() == other.to_string().as_str()
+            }
             (Test::Equals(want), got) => want == got,
             (Test::Prefix(p), Value::String(s)) => s.starts_with(p.as_str()),
             (Test::Regex(r), Value::String(s)) => r.is_match(s),
@@ -126,7 +137,10 @@ fn to_pointer(field: &str) -> String {
     if field.starts_with('/') || field.is_empty() {
         field.to_owned()
     } else {
-        field.split('.').map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1"))).collect()
+        field
+            .split('.')
+            .map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1")))
+            .collect()
     }
 }
 
@@ -138,10 +152,12 @@ impl RecordFilters {
             let test = match (&spec.equals, &spec.prefix, &spec.regex) {
                 (Some(v), None, None) => Test::Equals(v.clone()),
                 (None, Some(p), None) => Test::Prefix(p.clone()),
-                (None, None, Some(r)) => Test::Regex(Regex::new(r).map_err(|e| FilterError::Regex {
-                    field: spec.field.clone(),
-                    message: e.to_string(),
-                })?),
+                (None, None, Some(r)) => {
+                    Test::Regex(Regex::new(r).map_err(|e| FilterError::Regex {
+                        field: spec.field.clone(),
+                        message: e.to_string(),
+                    })?)
+                }
                 _ => return Err(FilterError::Test(spec.field.clone())),
             };
             let rule = Rule {
@@ -167,7 +183,8 @@ impl RecordFilters {
             return true;
         }
         let event = record.event_value();
-        (self.keep.is_empty() || self.keep.iter().any(|r| r.matches(&event))) && !self.drop.iter().any(|r| r.matches(&event))
+        (self.keep.is_empty() || self.keep.iter().any(|r| r.matches(&event)))
+            && !self.drop.iter().any(|r| r.matches(&event))
     }
 }
 
@@ -183,9 +200,18 @@ mod tests {
             key_suffixes: vec![".gz".into(), ".json".into()],
         };
         assert_eq!(f.check("a", "AWSLogs/x.gz"), Ok(()));
-        assert_eq!(f.check("b", "AWSLogs/x.gz"), Err(ObjectRejection::BucketNotAllowed));
-        assert_eq!(f.check("a", "other/x.gz"), Err(ObjectRejection::KeyFiltered));
-        assert_eq!(f.check("a", "AWSLogs/x.txt"), Err(ObjectRejection::KeyFiltered));
+        assert_eq!(
+            f.check("b", "AWSLogs/x.gz"),
+            Err(ObjectRejection::BucketNotAllowed)
+        );
+        assert_eq!(
+            f.check("a", "other/x.gz"),
+            Err(ObjectRejection::KeyFiltered)
+        );
+        assert_eq!(
+            f.check("a", "AWSLogs/x.txt"),
+            Err(ObjectRejection::KeyFiltered)
+        );
         assert_eq!(ObjectFilter::default().check("z", "k"), Ok(()));
     }
 
@@ -194,7 +220,8 @@ mod tests {
         let spec = |json: &str| serde_json::from_str::<FilterSpec>(json).unwrap();
         let e = RecordFilters::new(&[spec(r#"{"field":"x","action":"keep"}"#)]).unwrap_err();
         assert!(e.to_string().contains("'x'"));
-        let e = RecordFilters::new(&[spec(r#"{"field":"y","action":"drop","regex":"("}"#)]).unwrap_err();
+        let e = RecordFilters::new(&[spec(r#"{"field":"y","action":"drop","regex":"("}"#)])
+            .unwrap_err();
         assert!(e.to_string().contains("'y'"));
         assert_eq!(to_pointer("a.b/c"), "/a/b~1c");
     }

@@ -22,10 +22,10 @@ pub mod store;
 pub mod time;
 
 pub use error::{Classify, ErrorClass};
+pub use pipeline::{Pipeline, PipelineConfig, PipelineError};
 pub use queue::{AckHandle, Message, Queue, QueueError};
 pub use record::{Normalized, ObjectContext, Outcome, Record};
-pub use source::{Event, KeyVerdict, LogSource, SourceInfo, SourceRegistry};
-pub use store::{GetResult, ObjectMeta, ObjectRef, ObjectStore, ObjectStoreExt, StoreError};
-pub use pipeline::{Pipeline, PipelineConfig, PipelineError};
 pub use sink::{DeadLetter, DeadLetterSink, Sink, SinkError};
+pub use source::{Event, KeyVerdict, LogSource, SourceInfo, SourceRegistry};
 pub use stats::{Stats, StatsSnapshot};
+pub use store::{GetResult, ObjectMeta, ObjectRef, ObjectStore, ObjectStoreExt, StoreError};

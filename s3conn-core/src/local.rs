@@ -30,24 +30,31 @@ impl LocalObjectStore {
 
     /// The file a key maps to, or an error when the key is not a plain relative path.
     pub fn resolve(&self, bucket: &str, key: &str) -> Result<PathBuf, StoreError> {
-        let root = self
-            .roots
-            .get(bucket)
-            .ok_or_else(|| StoreError::NotFound(format!("bucket '{bucket}' is not served by this local store")))?;
+        let root = self.roots.get(bucket).ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "bucket '{bucket}' is not served by this local store"
+            ))
+        })?;
         if key.is_empty() || key.contains('\0') || key.contains('\\') {
-            return Err(StoreError::InvalidKey(format!("key {key:?} is not a plain relative path")));
+            return Err(StoreError::InvalidKey(format!(
+                "key {key:?} is not a plain relative path"
+            )));
         }
         let rel = Path::new(key);
         for c in rel.components() {
             if !matches!(c, Component::Normal(_)) {
-                return Err(StoreError::InvalidKey(format!("key {key:?} escapes the bucket root")));
+                return Err(StoreError::InvalidKey(format!(
+                    "key {key:?} escapes the bucket root"
+                )));
             }
         }
         let path = root.join(rel);
         // Symbolic links may point anywhere: the canonical path must stay under the canonical root.
         if let (Ok(real), Ok(real_root)) = (path.canonicalize(), root.canonicalize()) {
             if !real.starts_with(&real_root) {
-                return Err(StoreError::InvalidKey(format!("key {key:?} escapes the bucket root")));
+                return Err(StoreError::InvalidKey(format!(
+                    "key {key:?} escapes the bucket root"
+                )));
             }
         }
         Ok(path)
@@ -58,11 +65,15 @@ impl LocalObjectStore {
 impl ObjectStore for LocalObjectStore {
     async fn get(&self, location: &ObjectRef) -> Result<GetResult, StoreError> {
         let path = self.resolve(&location.bucket, &location.key)?;
-        let file = tokio::fs::File::open(&path).await.map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StoreError::NotFound(location.to_string()),
-            std::io::ErrorKind::PermissionDenied => StoreError::PermissionDenied(format!("{}: {e}", path.display())),
-            _ => StoreError::Transient(format!("{}: {e}", path.display())),
-        })?;
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => StoreError::NotFound(location.to_string()),
+                std::io::ErrorKind::PermissionDenied => {
+                    StoreError::PermissionDenied(format!("{}: {e}", path.display()))
+                }
+                _ => StoreError::Transient(format!("{}: {e}", path.display())),
+            })?;
         let md = file
             .metadata()
             .await
@@ -70,7 +81,10 @@ impl ObjectStore for LocalObjectStore {
         if !md.is_file() {
             return Err(StoreError::NotFound(format!("{location} is not a file")));
         }
-        let mtime = md.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+        let mtime = md
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
         let etag = format!("{:x}-{:x}", mtime.map_or(0, |d| d.as_nanos()), md.len());
         if location.version_id.is_none() {
             if let Some(want) = &location.etag {
@@ -107,19 +121,42 @@ mod tests {
         std::fs::write(dir.path().join("sub/a.json"), b"{}").unwrap();
         std::fs::write(dir.path().parent().unwrap().join("outside-secret"), b"x").ok();
         let store = LocalObjectStore::new().with_bucket("b", dir.path());
-        let (meta, bytes) = store.get_bytes(&ObjectRef::new("b", "sub/a.json")).await.unwrap();
+        let (meta, bytes) = store
+            .get_bytes(&ObjectRef::new("b", "sub/a.json"))
+            .await
+            .unwrap();
         assert_eq!(&bytes[..], b"{}");
         assert_eq!(meta.size, 2);
-        for bad in ["../outside-secret", "/etc/passwd", "sub/../../x", "", "a\\b"] {
-            let err = store.get_bytes(&ObjectRef::new("b", bad)).await.unwrap_err();
+        for bad in [
+            "../outside-secret",
+            "/etc/passwd",
+            "sub/../../x",
+            "",
+            "a\\b",
+        ] {
+            let err = store
+                .get_bytes(&ObjectRef::new("b", bad))
+                .await
+                .unwrap_err();
             assert!(matches!(err, StoreError::InvalidKey(_)), "{bad}: {err}");
         }
-        assert!(matches!(store.get_bytes(&ObjectRef::new("b", "missing")).await, Err(StoreError::NotFound(_))));
-        assert!(matches!(store.get_bytes(&ObjectRef::new("other", "sub/a.json")).await, Err(StoreError::NotFound(_))));
+        assert!(matches!(
+            store.get_bytes(&ObjectRef::new("b", "missing")).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store
+                .get_bytes(&ObjectRef::new("other", "sub/a.json"))
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("/etc/hostname", dir.path().join("link")).unwrap();
-            assert!(matches!(store.get_bytes(&ObjectRef::new("b", "link")).await, Err(StoreError::InvalidKey(_))));
+            assert!(matches!(
+                store.get_bytes(&ObjectRef::new("b", "link")).await,
+                Err(StoreError::InvalidKey(_))
+            ));
         }
     }
 }

@@ -49,7 +49,9 @@ impl MemoryQueue {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Adds a message; returns its id.
@@ -92,7 +94,11 @@ impl MemoryQueue {
 
     /// How often the message with this id was received.
     pub fn receive_count(&self, id: &str) -> Option<u32> {
-        self.lock().entries.values().find(|e| e.id == id).map(|e| e.receive_count)
+        self.lock()
+            .entries
+            .values()
+            .find(|e| e.id == id)
+            .map(|e| e.receive_count)
     }
 
     fn current(s: &QueueState, handle: &AckHandle) -> Option<u64> {
@@ -175,7 +181,10 @@ impl Queue for MemoryQueue {
             .iter()
             .map(|h| {
                 let seq = Self::current(&s, h).ok_or_else(|| QueueError::LeaseLost(h.0.clone()))?;
-                let entry = s.entries.get_mut(&seq).ok_or_else(|| QueueError::LeaseLost(h.0.clone()))?;
+                let entry = s
+                    .entries
+                    .get_mut(&seq)
+                    .ok_or_else(|| QueueError::LeaseLost(h.0.clone()))?;
                 if entry.visible_at <= now {
                     return Err(QueueError::LeaseLost(h.0.clone()));
                 }
@@ -188,7 +197,8 @@ impl Queue for MemoryQueue {
     async fn release(&self, handle: &AckHandle) -> Result<(), QueueError> {
         {
             let mut s = self.lock();
-            let seq = Self::current(&s, handle).ok_or_else(|| QueueError::LeaseLost(handle.0.clone()))?;
+            let seq =
+                Self::current(&s, handle).ok_or_else(|| QueueError::LeaseLost(handle.0.clone()))?;
             if let Some(e) = s.entries.get_mut(&seq) {
                 e.visible_at = Instant::now();
                 e.receipt = None;
@@ -239,14 +249,19 @@ impl MemoryObjectStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, StoreState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Stores a new version of an object; returns its metadata (eTag, version id).
     pub fn put(&self, bucket: &str, key: &str, data: impl Into<Bytes>) -> ObjectMeta {
         let data = data.into();
         let mut s = self.lock();
-        let versions = s.objects.entry((bucket.to_owned(), key.to_owned())).or_default();
+        let versions = s
+            .objects
+            .entry((bucket.to_owned(), key.to_owned()))
+            .or_default();
         let version = versions.len() + 1;
         let mut hash: u64 = 0xcbf29ce484222325;
         for b in data.iter() {
@@ -260,13 +275,18 @@ impl MemoryObjectStore {
             content_encoding: None,
             last_modified_ms: Some(1_700_000_000_000 + version as i64),
         };
-        versions.push(StoredObject { data, meta: meta.clone() });
+        versions.push(StoredObject {
+            data,
+            meta: meta.clone(),
+        });
         meta
     }
 
     /// Deletes every version of an object.
     pub fn delete(&self, bucket: &str, key: &str) {
-        self.lock().objects.remove(&(bucket.to_owned(), key.to_owned()));
+        self.lock()
+            .objects
+            .remove(&(bucket.to_owned(), key.to_owned()));
     }
 
     /// Injects a fault into the next read of this object.
@@ -297,14 +317,19 @@ impl ObjectStore for MemoryObjectStore {
                 Some(Fault::TruncateAfter(n)) => Some(n),
                 None => None,
             };
-            let versions = s.objects.get(&id).ok_or_else(|| StoreError::NotFound(location.to_string()))?;
+            let versions = s
+                .objects
+                .get(&id)
+                .ok_or_else(|| StoreError::NotFound(location.to_string()))?;
             let object = if let Some(v) = &location.version_id {
                 versions
                     .iter()
                     .find(|o| o.meta.version_id.as_deref() == Some(v.as_str()))
                     .ok_or_else(|| StoreError::NotFound(location.to_string()))?
             } else {
-                let latest = versions.last().ok_or_else(|| StoreError::NotFound(location.to_string()))?;
+                let latest = versions
+                    .last()
+                    .ok_or_else(|| StoreError::NotFound(location.to_string()))?;
                 if let Some(etag) = &location.etag {
                     if latest.meta.etag.as_deref() != Some(etag.as_str()) {
                         return Err(StoreError::PreconditionFailed(location.to_string()));
@@ -323,7 +348,9 @@ impl ObjectStore for MemoryObjectStore {
             at = end;
         }
         if truncate.is_some() {
-            chunks.push(Err(StoreError::Transient(format!("connection reset after {limit} bytes of {location}"))));
+            chunks.push(Err(StoreError::Transient(format!(
+                "connection reset after {limit} bytes of {location}"
+            ))));
         }
         Ok(GetResult {
             meta: object.meta,
@@ -344,19 +371,30 @@ mod tests {
         let first = q.receive(10, Duration::ZERO).await.unwrap();
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].attempt, 1);
-        assert!(q.receive(10, Duration::from_secs(5)).await.unwrap().is_empty());
+        assert!(q
+            .receive(10, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .is_empty());
         // Long poll wakes when the lease expires.
         let again = q.receive(10, Duration::from_secs(60)).await.unwrap();
         assert_eq!(again[0].id, id);
         assert_eq!(again[0].attempt, 2);
         // The stale handle can no longer extend, and deleting with it does not delete.
-        assert!(matches!(q.extend(&[first[0].handle.clone()], Duration::from_secs(30)).await[0], Err(QueueError::LeaseLost(_))));
+        assert!(matches!(
+            q.extend(&[first[0].handle.clone()], Duration::from_secs(30))
+                .await[0],
+            Err(QueueError::LeaseLost(_))
+        ));
         assert!(q.acknowledge(&[first[0].handle.clone()]).await[0].is_ok());
         assert_eq!(q.len(), 1);
         assert!(q.acknowledge(&[again[0].handle.clone()]).await[0].is_ok());
         assert!(q.is_empty());
         assert!(q.acknowledge(&[]).await.is_empty());
-        assert!(q.acknowledge(&[again[0].handle.clone()]).await[0].is_ok(), "already gone is Ok");
+        assert!(
+            q.acknowledge(&[again[0].handle.clone()]).await[0].is_ok(),
+            "already gone is Ok"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -365,9 +403,15 @@ mod tests {
         q.send("a");
         let m = q.receive(1, Duration::ZERO).await.unwrap().remove(0);
         tokio::time::sleep(Duration::from_secs(8)).await;
-        assert!(q.extend(&[m.handle.clone()], Duration::from_secs(10)).await[0].is_ok());
+        assert!(q
+            .extend(std::slice::from_ref(&m.handle), Duration::from_secs(10))
+            .await[0]
+            .is_ok());
         tokio::time::sleep(Duration::from_secs(8)).await;
-        assert!(q.receive(1, Duration::ZERO).await.unwrap().is_empty(), "extended lease still held");
+        assert!(
+            q.receive(1, Duration::ZERO).await.unwrap().is_empty(),
+            "extended lease still held"
+        );
         q.release(&m.handle).await.unwrap();
         let m2 = q.receive(1, Duration::ZERO).await.unwrap().remove(0);
         assert_eq!(m2.attempt, 2);
@@ -401,12 +445,21 @@ mod tests {
         assert_eq!(&s.get_bytes(&r).await.unwrap().1[..], b"one");
         r.version_id = None;
         r.etag = v1.etag.clone();
-        assert!(matches!(s.get_bytes(&r).await, Err(StoreError::PreconditionFailed(_))));
+        assert!(matches!(
+            s.get_bytes(&r).await,
+            Err(StoreError::PreconditionFailed(_))
+        ));
         r.etag = v2.etag.clone();
         s.inject("b", "k", Fault::TruncateAfter(1));
-        assert!(matches!(s.get_bytes(&r).await, Err(StoreError::Transient(_))));
+        assert!(matches!(
+            s.get_bytes(&r).await,
+            Err(StoreError::Transient(_))
+        ));
         assert_eq!(&s.get_bytes(&r).await.unwrap().1[..], b"two");
         s.delete("b", "k");
-        assert!(matches!(s.get_bytes(&r).await, Err(StoreError::NotFound(_))));
+        assert!(matches!(
+            s.get_bytes(&r).await,
+            Err(StoreError::NotFound(_))
+        ));
     }
 }

@@ -161,10 +161,18 @@ pub fn decode_key(key: &str) -> Result<String, NotificationError> {
 }
 
 fn clean_etag(etag: Option<String>) -> Option<String> {
-    etag.map(|e| e.trim_matches('"').to_owned()).filter(|e| !e.is_empty())
+    etag.map(|e| e.trim_matches('"').to_owned())
+        .filter(|e| !e.is_empty())
 }
 
-fn push_object(n: &mut Notification, bucket: String, key: String, size: Option<u64>, etag: Option<String>, version_id: Option<String>) {
+fn push_object(
+    n: &mut Notification,
+    bucket: String,
+    key: String,
+    size: Option<u64>,
+    etag: Option<String>,
+    version_id: Option<String>,
+) {
     if key.ends_with('/') {
         n.ignored.push((Ignored::DirectoryMarker, key));
     } else if size == Some(0) {
@@ -196,22 +204,27 @@ fn malformed(shape: &'static str, e: serde_json::Error) -> NotificationError {
 /// assert_eq!(n.objects[0].key, "a/b c+d.json.gz");
 /// ```
 pub fn parse(body: &str) -> Result<Notification, NotificationError> {
-    let value: Value = serde_json::from_str(body.trim()).map_err(|e| NotificationError::InvalidJson(e.to_string()))?;
+    let value: Value = serde_json::from_str(body.trim())
+        .map_err(|e| NotificationError::InvalidJson(e.to_string()))?;
     parse_value(value, 0)
 }
 
 fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationError> {
     let Value::Object(map) = &value else {
-        return Err(NotificationError::UnknownShape(format!("not an object but {}", kind_of(&value))));
+        return Err(NotificationError::UnknownShape(format!(
+            "not an object but {}",
+            kind_of(&value)
+        )));
     };
     let mut n = Notification::default();
     // SNS envelope: the notification is a JSON string in `Message`.
     if map.get("Type").and_then(Value::as_str) == Some("Notification") && depth == 0 {
         if let Some(Value::String(inner)) = map.get("Message") {
-            let inner: Value = serde_json::from_str(inner).map_err(|e| NotificationError::Malformed {
-                shape: "SNS",
-                detail: format!("Message is not JSON: {e}"),
-            })?;
+            let inner: Value =
+                serde_json::from_str(inner).map_err(|e| NotificationError::Malformed {
+                    shape: "SNS",
+                    detail: format!("Message is not JSON: {e}"),
+                })?;
             return parse_value(inner, depth + 1);
         }
     }
@@ -224,12 +237,18 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
         let event: S3Event = serde_json::from_value(value).map_err(|e| malformed("S3 event", e))?;
         n.shape = Shape::S3Event;
         for record in event.records {
-            if record.event_source.as_deref().is_some_and(|s| s != "aws:s3") {
-                n.ignored.push((Ignored::NotObjectCreated, record.event_name));
+            if record
+                .event_source
+                .as_deref()
+                .is_some_and(|s| s != "aws:s3")
+            {
+                n.ignored
+                    .push((Ignored::NotObjectCreated, record.event_name));
                 continue;
             }
             if !record.event_name.starts_with("ObjectCreated:") {
-                n.ignored.push((Ignored::NotObjectCreated, record.event_name));
+                n.ignored
+                    .push((Ignored::NotObjectCreated, record.event_name));
                 continue;
             }
             let Some(s3) = record.s3 else {
@@ -239,23 +258,40 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
                 });
             };
             let key = decode_key(&s3.object.key)?;
-            push_object(&mut n, s3.bucket.name, key, s3.object.size, s3.object.etag, s3.object.version_id);
+            push_object(
+                &mut n,
+                s3.bucket.name,
+                key,
+                s3.object.size,
+                s3.object.etag,
+                s3.object.version_id,
+            );
         }
         return Ok(n);
     }
     if map.contains_key("detail-type") && map.contains_key("detail") {
-        let event: EventBridge = serde_json::from_value(value).map_err(|e| malformed("EventBridge", e))?;
+        let event: EventBridge =
+            serde_json::from_value(value).map_err(|e| malformed("EventBridge", e))?;
         n.shape = Shape::EventBridge;
         if event.detail_type != "Object Created" {
-            n.ignored.push((Ignored::NotObjectCreated, event.detail_type));
+            n.ignored
+                .push((Ignored::NotObjectCreated, event.detail_type));
             return Ok(n);
         }
         let o = event.detail.object;
-        push_object(&mut n, event.detail.bucket.name, o.key, o.size, o.etag, o.version_id);
+        push_object(
+            &mut n,
+            event.detail.bucket.name,
+            o.key,
+            o.size,
+            o.etag,
+            o.version_id,
+        );
         return Ok(n);
     }
     if map.contains_key("s3Bucket") && map.contains_key("s3ObjectKey") {
-        let notice: CloudTrailNotice = serde_json::from_value(value).map_err(|e| malformed("CloudTrail SNS", e))?;
+        let notice: CloudTrailNotice =
+            serde_json::from_value(value).map_err(|e| malformed("CloudTrail SNS", e))?;
         n.shape = Shape::CloudTrailNotice;
         for key in notice.keys {
             push_object(&mut n, notice.bucket.clone(), key, None, None, None);
@@ -263,10 +299,18 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
         return Ok(n);
     }
     if map.contains_key("bucket") && map.contains_key("files") {
-        let notice: FdrNotice = serde_json::from_value(value).map_err(|e| malformed("Falcon Data Replicator", e))?;
+        let notice: FdrNotice =
+            serde_json::from_value(value).map_err(|e| malformed("Falcon Data Replicator", e))?;
         n.shape = Shape::FalconDataReplicator;
         for file in notice.files {
-            push_object(&mut n, notice.bucket.clone(), file.path, file.size, None, None);
+            push_object(
+                &mut n,
+                notice.bucket.clone(),
+                file.path,
+                file.size,
+                None,
+                None,
+            );
         }
         return Ok(n);
     }
@@ -288,7 +332,9 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// Builds the S3 event notification body for one object (used by replay and tests).
 pub fn s3_event_body(bucket: &str, key: &str, size: u64, etag: Option<&str>) -> String {
-    let encoded: String = percent_encoding::utf8_percent_encode(key, KEY_ENCODE).to_string().replace("%20", "+");
+    let encoded: String = percent_encoding::utf8_percent_encode(key, KEY_ENCODE)
+        .to_string()
+        .replace("%20", "+");
     serde_json::json!({
         "Records": [{
             "eventVersion": "2.1",
@@ -315,7 +361,10 @@ mod tests {
     use super::*;
 
     fn keys(n: &Notification) -> Vec<(&str, &str)> {
-        n.objects.iter().map(|o| (o.bucket.as_str(), o.key.as_str())).collect()
+        n.objects
+            .iter()
+            .map(|o| (o.bucket.as_str(), o.key.as_str()))
+            .collect()
     }
 
     #[test]
@@ -330,7 +379,10 @@ mod tests {
           {"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b1"},"object":{"key":"empty.json","size":0}}}
         ]}"#;
         let n = parse(body).unwrap();
-        assert_eq!(keys(&n), vec![("b1", "logs/a b+cé.gz"), ("b1", "logs/2024/x.json")]);
+        assert_eq!(
+            keys(&n),
+            vec![("b1", "logs/a b+cé.gz"), ("b1", "logs/2024/x.json")]
+        );
         assert_eq!(n.objects[0].etag.as_deref(), Some("e1"));
         assert_eq!(n.objects[0].version_id.as_deref(), Some("v1"));
         assert_eq!(
@@ -357,7 +409,9 @@ mod tests {
         let body = serde_json::json!({"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:x","Message":inner}).to_string();
         let n = parse(&body).unwrap();
         assert_eq!(keys(&n), vec![("b", "k x")]);
-        let test = serde_json::json!({"Type":"Notification","Message":"{\"Event\":\"s3:TestEvent\"}"}).to_string();
+        let test =
+            serde_json::json!({"Type":"Notification","Message":"{\"Event\":\"s3:TestEvent\"}"})
+                .to_string();
         assert_eq!(parse(&test).unwrap().shape, Shape::TestEvent);
     }
 
@@ -384,17 +438,43 @@ mod tests {
           "files":[{"path":"data/x/part-00000.gz","size":10,"checksum":"a"},{"path":"data/x/part-00001.gz","size":20}]}"#;
         let n = parse(fdr).unwrap();
         assert_eq!(n.shape, Shape::FalconDataReplicator);
-        assert_eq!(keys(&n), vec![("cs-bucket", "data/x/part-00000.gz"), ("cs-bucket", "data/x/part-00001.gz")]);
+        assert_eq!(
+            keys(&n),
+            vec![
+                ("cs-bucket", "data/x/part-00000.gz"),
+                ("cs-bucket", "data/x/part-00001.gz")
+            ]
+        );
     }
 
     #[test]
     fn poison_bodies_are_errors() {
-        assert!(matches!(parse("not json"), Err(NotificationError::InvalidJson(_))));
-        assert!(matches!(parse("[1,2]"), Err(NotificationError::UnknownShape(_))));
-        assert!(matches!(parse(r#"{"hello":"world"}"#), Err(NotificationError::UnknownShape(_))));
-        assert!(matches!(parse(r#"{"Records":"nope"}"#), Err(NotificationError::Malformed { .. })));
-        assert!(matches!(parse(r#"{"Records":[{"eventName":"ObjectCreated:Put"}]}"#), Err(NotificationError::Malformed { .. })));
-        assert!(matches!(parse(r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"%FF"}}}]}"#), Err(NotificationError::Malformed { .. })));
+        assert!(matches!(
+            parse("not json"),
+            Err(NotificationError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            parse("[1,2]"),
+            Err(NotificationError::UnknownShape(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"hello":"world"}"#),
+            Err(NotificationError::UnknownShape(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"Records":"nope"}"#),
+            Err(NotificationError::Malformed { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"Records":[{"eventName":"ObjectCreated:Put"}]}"#),
+            Err(NotificationError::Malformed { .. })
+        ));
+        assert!(matches!(
+            parse(
+                r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"%FF"}}}]}"#
+            ),
+            Err(NotificationError::Malformed { .. })
+        ));
     }
 
     #[test]

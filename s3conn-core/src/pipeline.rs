@@ -173,7 +173,9 @@ impl PipelineBuilder {
     /// The pipeline.
     pub fn build(self) -> Pipeline {
         let config = self.config;
-        let decoder = self.decoder.unwrap_or_else(|| Arc::new(JsonDecoder::new(&config.decoder)));
+        let decoder = self
+            .decoder
+            .unwrap_or_else(|| Arc::new(JsonDecoder::new(&config.decoder)));
         let dead = self
             .dead
             .unwrap_or_else(|| Arc::new(crate::sink::DirectoryDeadLetter::new("dead-letter")));
@@ -248,7 +250,9 @@ impl std::fmt::Display for Stop {
 pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
     let exp = base.saturating_mul(1u32 << attempt.min(20)).min(max);
     let half = exp / 2;
-    half + Duration::from_nanos(fastrand::u64(0..=half.as_nanos().min(u128::from(u64::MAX)) as u64))
+    half + Duration::from_nanos(fastrand::u64(
+        0..=half.as_nanos().min(u128::from(u64::MAX)) as u64,
+    ))
 }
 
 /// A blocking `Read` over the chunks the async side fetches.
@@ -290,7 +294,12 @@ impl Read for ChannelReader {
 
 impl Pipeline {
     /// Starts building a pipeline from its parts.
-    pub fn builder(queue: Arc<dyn Queue>, store: Arc<dyn ObjectStore>, source: Arc<dyn LogSource>, sink: Arc<dyn Sink>) -> PipelineBuilder {
+    pub fn builder(
+        queue: Arc<dyn Queue>,
+        store: Arc<dyn ObjectStore>,
+        source: Arc<dyn LogSource>,
+        sink: Arc<dyn Sink>,
+    ) -> PipelineBuilder {
         PipelineBuilder {
             queue,
             store,
@@ -380,7 +389,7 @@ impl Pipeline {
                 }
                 continue;
             }
-            for (msg, permit) in batch.into_iter().zip(permits.into_iter()) {
+            for (msg, permit) in batch.into_iter().zip(permits) {
                 Stats::add(&inner.stats.messages_received, 1);
                 let token = hard_stop.child_token();
                 if let Ok(mut leases) = inner.leases.lock() {
@@ -442,13 +451,18 @@ impl Pipeline {
             Stats::add(&inner.stats.lease_extensions, handles.len() as u64);
             let results = inner.queue.extend(&handles, vis).await;
             let now = Instant::now();
-            let Ok(mut leases) = inner.leases.lock() else { return };
+            let Ok(mut leases) = inner.leases.lock() else {
+                return;
+            };
             for (handle, result) in handles.iter().zip(results) {
-                let Some(lease) = leases.get_mut(handle) else { continue };
+                let Some(lease) = leases.get_mut(handle) else {
+                    continue;
+                };
                 match result {
                     Ok(()) => lease.held_until = now + vis,
                     Err(e) => {
-                        let lost = matches!(e, QueueError::LeaseLost(_)) || now + every >= lease.held_until;
+                        let lost = matches!(e, QueueError::LeaseLost(_))
+                            || now + every >= lease.held_until;
                         if lost {
                             warn!(handle = handle.as_str(), error = %e, "lease lost: stopping work on this message");
                             Stats::add(&inner.stats.leases_lost, 1);
@@ -496,7 +510,12 @@ impl Pipeline {
                     break;
                 }
                 Stats::add(&inner.stats.retries, 1);
-                tokio::time::sleep(backoff(inner.config.retry_base, inner.config.retry_max, attempt)).await;
+                tokio::time::sleep(backoff(
+                    inner.config.retry_base,
+                    inner.config.retry_max,
+                    attempt,
+                ))
+                .await;
             }
             for (_, done) in batch {
                 let _ = done.send(());
@@ -504,7 +523,13 @@ impl Pipeline {
         }
     }
 
-    async fn run_message(inner: Arc<Inner>, msg: Message, lease: CancellationToken, hard: CancellationToken, ack_tx: mpsc::Sender<(AckHandle, oneshot::Sender<()>)>) {
+    async fn run_message(
+        inner: Arc<Inner>,
+        msg: Message,
+        lease: CancellationToken,
+        hard: CancellationToken,
+        ack_tx: mpsc::Sender<(AckHandle, oneshot::Sender<()>)>,
+    ) {
         let outcome = Self::message_outcome(&inner, &msg, &lease).await;
         let outcome = if lease.is_cancelled() {
             if hard.is_cancelled() {
@@ -528,9 +553,16 @@ impl Pipeline {
             Outcome::Keep { class, reason } => {
                 Stats::add(&inner.stats.messages_kept, 1);
                 let cfg = &inner.config;
-                let delay = backoff(cfg.visibility_timeout, Duration::from_secs(12 * 3600), msg.attempt.saturating_sub(1));
+                let delay = backoff(
+                    cfg.visibility_timeout,
+                    Duration::from_secs(12 * 3600),
+                    msg.attempt.saturating_sub(1),
+                );
                 warn!(message = %msg.id, attempt = msg.attempt, ?class, %reason, ?delay, "message kept for redelivery");
-                let _ = inner.queue.extend(std::slice::from_ref(&msg.handle), delay).await;
+                let _ = inner
+                    .queue
+                    .extend(std::slice::from_ref(&msg.handle), delay)
+                    .await;
             }
             Outcome::Release => {
                 Stats::add(&inner.stats.messages_released, 1);
@@ -540,8 +572,18 @@ impl Pipeline {
         }
     }
 
-    async fn give_up(inner: &Inner, msg: &Message, kind: DeadLetterKind, object: Option<ObjectRef>, reason: String, class: ErrorClass) -> Outcome {
-        let exhausted = inner.config.max_receive_count.is_some_and(|max| msg.attempt >= max);
+    async fn give_up(
+        inner: &Inner,
+        msg: &Message,
+        kind: DeadLetterKind,
+        object: Option<ObjectRef>,
+        reason: String,
+        class: ErrorClass,
+    ) -> Outcome {
+        let exhausted = inner
+            .config
+            .max_receive_count
+            .is_some_and(|max| msg.attempt >= max);
         if !exhausted {
             return Outcome::Keep { class, reason };
         }
@@ -553,7 +595,11 @@ impl Pipeline {
             line: None,
             offset: None,
             ordinal: None,
-            raw: if kind == DeadLetterKind::Message { msg.body.clone().into_bytes() } else { Vec::new() },
+            raw: if kind == DeadLetterKind::Message {
+                msg.body.clone().into_bytes()
+            } else {
+                Vec::new()
+            },
         };
         match inner.dead.dead_letter(std::slice::from_ref(&item)).await {
             Ok(()) => {
@@ -571,14 +617,26 @@ impl Pipeline {
         }
     }
 
-    async fn message_outcome(inner: &Arc<Inner>, msg: &Message, lease: &CancellationToken) -> Outcome {
+    async fn message_outcome(
+        inner: &Arc<Inner>,
+        msg: &Message,
+        lease: &CancellationToken,
+    ) -> Outcome {
         let stats = &inner.stats;
         let parsed = match notification::parse(&msg.body) {
             Ok(n) => n,
             Err(e) => {
                 stats.failure(e.class());
                 let reason = format!("message {}: {e}", msg.id);
-                return Self::give_up(inner, msg, DeadLetterKind::Message, None, reason, ErrorClass::Permanent).await;
+                return Self::give_up(
+                    inner,
+                    msg,
+                    DeadLetterKind::Message,
+                    None,
+                    reason,
+                    ErrorClass::Permanent,
+                )
+                .await;
             }
         };
         for (why, _) in &parsed.ignored {
@@ -601,8 +659,20 @@ impl Pipeline {
                 Err(ObjectRejection::BucketNotAllowed) => {
                     Stats::add(&stats.objects_bucket_not_allowed, 1);
                     stats.failure(ErrorClass::Configuration);
-                    let reason = format!("bucket '{}' of {object} is not on the allow-list", object.bucket);
-                    match Self::give_up(inner, msg, DeadLetterKind::Message, Some(object), reason, ErrorClass::Configuration).await {
+                    let reason = format!(
+                        "bucket '{}' of {object} is not on the allow-list",
+                        object.bucket
+                    );
+                    match Self::give_up(
+                        inner,
+                        msg,
+                        DeadLetterKind::Message,
+                        Some(object),
+                        reason,
+                        ErrorClass::Configuration,
+                    )
+                    .await
+                    {
                         Outcome::Acknowledge => continue,
                         Outcome::Keep { class, reason } => {
                             kept.get_or_insert((class, reason));
@@ -632,10 +702,20 @@ impl Pipeline {
                     let class = stop.class();
                     let reason = format!("{object}: {stop}");
                     warn!(%reason, ?class, "object failed");
-                    let undecodable = matches!(stop, Stop::Decode(_) | Stop::Crashed(_)) && class == ErrorClass::Permanent;
+                    let undecodable = matches!(stop, Stop::Decode(_) | Stop::Crashed(_))
+                        && class == ErrorClass::Permanent;
                     if undecodable {
                         Stats::add(&stats.objects_undecodable, 1);
-                        match Self::give_up(inner, msg, DeadLetterKind::Object, Some(object), reason, class).await {
+                        match Self::give_up(
+                            inner,
+                            msg,
+                            DeadLetterKind::Object,
+                            Some(object),
+                            reason,
+                            class,
+                        )
+                        .await
+                        {
                             Outcome::Acknowledge => continue,
                             Outcome::Keep { class, reason } => {
                                 kept.get_or_insert((class, reason));
@@ -657,7 +737,12 @@ impl Pipeline {
         }
     }
 
-    async fn object_with_retries(inner: &Arc<Inner>, msg: &Message, mut object: ObjectRef, lease: &CancellationToken) -> Result<(), Stop> {
+    async fn object_with_retries(
+        inner: &Arc<Inner>,
+        msg: &Message,
+        mut object: ObjectRef,
+        lease: &CancellationToken,
+    ) -> Result<(), Stop> {
         let cfg = &inner.config;
         let mut resume_at = 0u64;
         let mut attempt = 0u32;
@@ -677,7 +762,8 @@ impl Pipeline {
                     if !matches!(stop, Stop::LeaseLost) {
                         inner.stats.failure(stop.class());
                     }
-                    let retry = stop.class() == ErrorClass::Retryable && attempt < cfg.object_retries;
+                    let retry =
+                        stop.class() == ErrorClass::Retryable && attempt < cfg.object_retries;
                     if !retry {
                         return Err(stop);
                     }
@@ -694,7 +780,12 @@ impl Pipeline {
         }
     }
 
-    async fn object_once(inner: &Arc<Inner>, object: &mut ObjectRef, resume_at: &mut u64, lease: &CancellationToken) -> Result<(), Stop> {
+    async fn object_once(
+        inner: &Arc<Inner>,
+        object: &mut ObjectRef,
+        resume_at: &mut u64,
+        lease: &CancellationToken,
+    ) -> Result<(), Stop> {
         let got = tokio::select! {
             g = inner.store.get(object) => g.map_err(Stop::Store)?,
             _ = lease.cancelled() => return Err(Stop::LeaseLost),
@@ -707,7 +798,12 @@ impl Pipeline {
             object.etag = got.meta.etag.clone();
         }
         let expected = Some(got.meta.size).filter(|_| got.meta.size > 0);
-        let context = Arc::new(ObjectContext::new(object.clone(), inner.tenant.clone(), inner.connector.clone(), got.meta.last_modified_ms));
+        let context = Arc::new(ObjectContext::new(
+            object.clone(),
+            inner.tenant.clone(),
+            inner.connector.clone(),
+            got.meta.last_modified_ms,
+        ));
         let (chunk_tx, chunk_rx) = mpsc::channel::<Result<Bytes, StoreError>>(4);
         let (batch_tx, mut batch_rx) = mpsc::channel::<Batch>(2);
         let job = ObjectJob {
@@ -726,10 +822,13 @@ impl Pipeline {
                 received: 0,
                 expected,
             };
-            job.run(Box::new(reader), &mut |batch| match batch_tx.blocking_send(batch) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(_) => ControlFlow::Break(()),
-            })
+            job.run(
+                Box::new(reader),
+                &mut |batch| match batch_tx.blocking_send(batch) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(_) => ControlFlow::Break(()),
+                },
+            )
         });
         let mut body = got.body;
         let pump = async move {
@@ -778,11 +877,19 @@ impl Pipeline {
         Ok(())
     }
 
-    async fn deliver(inner: &Arc<Inner>, batch: &Batch, lease: &CancellationToken) -> Result<(), Stop> {
+    async fn deliver(
+        inner: &Arc<Inner>,
+        batch: &Batch,
+        lease: &CancellationToken,
+    ) -> Result<(), Stop> {
         let stats = &inner.stats;
         if !batch.dead_letters.is_empty() {
-            Self::with_retries(inner, lease, || inner.dead.dead_letter(&batch.dead_letters)).await?;
-            Stats::add(&stats.records_dead_lettered, batch.dead_letters.len() as u64);
+            Self::with_retries(inner, lease, || inner.dead.dead_letter(&batch.dead_letters))
+                .await?;
+            Stats::add(
+                &stats.records_dead_lettered,
+                batch.dead_letters.len() as u64,
+            );
         }
         if !batch.records.is_empty() {
             Self::with_retries(inner, lease, || inner.sink.deliver(&batch.records)).await?;
@@ -793,7 +900,11 @@ impl Pipeline {
         Ok(())
     }
 
-    async fn with_retries<'a, F, Fut>(inner: &'a Arc<Inner>, lease: &CancellationToken, mut f: F) -> Result<(), Stop>
+    async fn with_retries<'a, F, Fut>(
+        inner: &'a Arc<Inner>,
+        lease: &CancellationToken,
+        mut f: F,
+    ) -> Result<(), Stop>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<(), SinkError>> + 'a,

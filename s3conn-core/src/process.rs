@@ -73,7 +73,11 @@ pub struct ObjectJob {
 
 impl ObjectJob {
     /// Decodes `input` and hands batches to `emit` in order; `Break` from `emit` stops early.
-    pub fn run(&self, input: Box<dyn Read + Send + '_>, emit: &mut dyn FnMut(Batch) -> ControlFlow<()>) -> Result<DecodeSummary, DecodeError> {
+    pub fn run(
+        &self,
+        input: Box<dyn Read + Send + '_>,
+        emit: &mut dyn FnMut(Batch) -> ControlFlow<()>,
+    ) -> Result<DecodeSummary, DecodeError> {
         let expand = self.source.expand_fields();
         let mut batch = Batch::default();
         let mut ordinal = 0u64;
@@ -86,7 +90,12 @@ impl ObjectJob {
                 return ControlFlow::Continue(());
             }
             match item {
-                Item::Event { raw, list, line: _, offset: _ } => {
+                Item::Event {
+                    raw,
+                    list,
+                    line: _,
+                    offset: _,
+                } => {
                     let record = self.normalize(raw, list, this, fallback_ms);
                     if record.fields.timestamp_ms.is_none() {
                         batch.fallbacks += 1;
@@ -98,11 +107,19 @@ impl ObjectJob {
                         batch.filtered += 1;
                     }
                 }
-                Item::Bad { sample, line, offset, reason } => {
+                Item::Bad {
+                    sample,
+                    line,
+                    offset,
+                    reason,
+                } => {
                     batch.bytes += sample.len();
                     batch.dead_letters.push(DeadLetter {
                         kind: DeadLetterKind::Record,
-                        reason: format!("{} (line {line}, byte {offset}) of {}", reason, self.context.object),
+                        reason: format!(
+                            "{} (line {line}, byte {offset}) of {}",
+                            reason, self.context.object
+                        ),
                         object: Some(self.context.object.clone()),
                         message_id: None,
                         line: Some(line),
@@ -112,7 +129,9 @@ impl ObjectJob {
                     });
                 }
             }
-            if batch.records.len() + batch.dead_letters.len() >= self.batch.max_records || batch.bytes >= self.batch.max_bytes {
+            if batch.records.len() + batch.dead_letters.len() >= self.batch.max_records
+                || batch.bytes >= self.batch.max_bytes
+            {
                 batch.end_ordinal = ordinal;
                 let full = std::mem::take(&mut batch);
                 if emit(full).is_break() {
@@ -131,7 +150,13 @@ impl ObjectJob {
         result
     }
 
-    fn normalize(&self, raw: &RawValue, list: Option<&str>, ordinal: u64, fallback_ms: i64) -> Record {
+    fn normalize(
+        &self,
+        raw: &RawValue,
+        list: Option<&str>,
+        ordinal: u64,
+        fallback_ms: i64,
+    ) -> Record {
         let event = Event::new(raw, &self.context, list);
         let fields = self.source.normalize(&event);
         Record {
@@ -181,7 +206,8 @@ mod tests {
 
     #[test]
     fn pretty_events_become_one_line_with_values_untouched() {
-        let raw: &RawValue = serde_json::from_str("{\n  \"a b\": \"x \\\" y\",\r\n  \"c\": [1, 2]\n}").unwrap();
+        let raw: &RawValue =
+            serde_json::from_str("{\n  \"a b\": \"x \\\" y\",\r\n  \"c\": [1, 2]\n}").unwrap();
         assert_eq!(single_line(raw).get(), "{\"a b\":\"x \\\" y\",\"c\":[1,2]}");
         let compact: &RawValue = serde_json::from_str("{\"a\": 1}").unwrap();
         assert_eq!(single_line(compact).get(), "{\"a\": 1}");
@@ -202,7 +228,12 @@ pub struct ObjectOutput {
 }
 
 /// Runs a source over one object's bytes in memory: the same code path as the pipeline.
-pub fn process_object_bytes(source: &Arc<dyn LogSource>, config: &DecoderConfig, context: ObjectContext, bytes: &[u8]) -> ObjectOutput {
+pub fn process_object_bytes(
+    source: &Arc<dyn LogSource>,
+    config: &DecoderConfig,
+    context: ObjectContext,
+    bytes: &[u8],
+) -> ObjectOutput {
     let job = ObjectJob {
         source: source.clone(),
         decoder: Arc::new(JsonDecoder::new(config)),

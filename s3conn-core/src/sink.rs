@@ -108,7 +108,9 @@ const _: Option<&dyn DeadLetterSink> = None;
 /// Runs blocking work on a multi-threaded runtime without stalling its other tasks.
 fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
         _ => f(),
     }
 }
@@ -127,7 +129,9 @@ impl<W: Write + Send> Debug for NdjsonSink<W> {
 impl<W: Write + Send> NdjsonSink<W> {
     /// A sink writing to `out`.
     pub fn new(out: W) -> Self {
-        NdjsonSink { out: Mutex::new(out) }
+        NdjsonSink {
+            out: Mutex::new(out),
+        }
     }
 }
 
@@ -154,7 +158,10 @@ impl<W: Write + Send> Sink for NdjsonSink<W> {
             for r in batch {
                 r.write_ndjson(&mut buf);
             }
-            let mut out = self.out.lock().map_err(|_| SinkError::Rejected("writer poisoned".into()))?;
+            let mut out = self
+                .out
+                .lock()
+                .map_err(|_| SinkError::Rejected("writer poisoned".into()))?;
             out.write_all(&buf)
                 .and_then(|()| out.flush())
                 .map_err(|e| SinkError::Retryable(format!("write failed: {e}")))
@@ -248,7 +255,10 @@ impl DirectoryDeadLetter {
 
     /// The file written so far, if any.
     pub fn path(&self) -> Option<PathBuf> {
-        self.file.lock().ok().and_then(|f| f.as_ref().map(|(p, _)| p.clone()))
+        self.file
+            .lock()
+            .ok()
+            .and_then(|f| f.as_ref().map(|(p, _)| p.clone()))
     }
 }
 
@@ -259,19 +269,28 @@ impl DeadLetterSink for DirectoryDeadLetter {
             return Ok(());
         }
         blocking(|| {
-            let mut guard = self.file.lock().map_err(|_| SinkError::Rejected("poisoned".into()))?;
+            let mut guard = self
+                .file
+                .lock()
+                .map_err(|_| SinkError::Rejected("poisoned".into()))?;
             if guard.is_none() {
-                fs::create_dir_all(&self.dir).map_err(|e| SinkError::Retryable(format!("cannot create {}: {e}", self.dir.display())))?;
+                fs::create_dir_all(&self.dir).map_err(|e| {
+                    SinkError::Retryable(format!("cannot create {}: {e}", self.dir.display()))
+                })?;
                 let stamp = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map(|d| d.as_millis())
                     .unwrap_or(0);
-                let path = self.dir.join(format!("dead-letter-{stamp}-{}.ndjson", std::process::id()));
+                let path = self
+                    .dir
+                    .join(format!("dead-letter-{stamp}-{}.ndjson", std::process::id()));
                 let f = OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(&path)
-                    .map_err(|e| SinkError::Retryable(format!("cannot open {}: {e}", path.display())))?;
+                    .map_err(|e| {
+                        SinkError::Retryable(format!("cannot open {}: {e}", path.display()))
+                    })?;
                 *guard = Some((path, f));
             }
             let Some((path, file)) = guard.as_mut() else {
@@ -279,12 +298,15 @@ impl DeadLetterSink for DirectoryDeadLetter {
             };
             let mut buf = Vec::new();
             for item in items {
-                serde_json::to_writer(&mut buf, item).map_err(|e| SinkError::Rejected(e.to_string()))?;
+                serde_json::to_writer(&mut buf, item)
+                    .map_err(|e| SinkError::Rejected(e.to_string()))?;
                 buf.push(b'\n');
             }
             file.write_all(&buf)
                 .and_then(|()| file.sync_data())
-                .map_err(|e| SinkError::Retryable(format!("write to {} failed: {e}", path.display())))
+                .map_err(|e| {
+                    SinkError::Retryable(format!("write to {} failed: {e}", path.display()))
+                })
         })
     }
 }

@@ -1,6 +1,8 @@
 //! Pipeline behaviour on the in-memory backends: delivery, redelivery, backpressure, leases,
 //! shutdown, poison messages and bad input.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -24,9 +26,11 @@ struct TestSource {
 }
 
 impl TestSource {
-    fn new() -> Arc<dyn LogSource> {
+    fn shared() -> Arc<dyn LogSource> {
         Arc::new(TestSource {
-            info: Arc::new(SourceInfo::new("test", "Test", "Syslog", "test_log", "test")),
+            info: Arc::new(SourceInfo::new(
+                "test", "Test", "Syslog", "test_log", "test",
+            )),
             expand: vec!["Records".into()],
         })
     }
@@ -57,7 +61,9 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 fn ndjson(object: usize, n: usize) -> Vec<u8> {
     (0..n)
-        .flat_map(|i| format!("{{\"time\":\"2024-01-01T00:00:00Z\",\"n\":\"{object}-{i}\"}}\n").into_bytes())
+        .flat_map(|i| {
+            format!("{{\"time\":\"2024-01-01T00:00:00Z\",\"n\":\"{object}-{i}\"}}\n").into_bytes()
+        })
         .collect()
 }
 
@@ -78,15 +84,26 @@ impl Setup {
 
     fn object(&self, key: &str, data: Vec<u8>) {
         let meta = self.store.put("bucket", key, data);
-        self.queue.send(s3_event_body("bucket", key, meta.size, meta.etag.as_deref()));
+        self.queue.send(s3_event_body(
+            "bucket",
+            key,
+            meta.size,
+            meta.etag.as_deref(),
+        ));
     }
 
     fn pipeline(&self, sink: Arc<dyn Sink>, config: PipelineConfig) -> Pipeline {
         self.pipeline_on(self.queue.clone(), self.store.clone(), sink, config)
     }
 
-    fn pipeline_on(&self, queue: Arc<dyn Queue>, store: Arc<dyn ObjectStore>, sink: Arc<dyn Sink>, config: PipelineConfig) -> Pipeline {
-        Pipeline::builder(queue, store, TestSource::new(), sink)
+    fn pipeline_on(
+        &self,
+        queue: Arc<dyn Queue>,
+        store: Arc<dyn ObjectStore>,
+        sink: Arc<dyn Sink>,
+        config: PipelineConfig,
+    ) -> Pipeline {
+        Pipeline::builder(queue, store, TestSource::shared(), sink)
             .dead_letter(Arc::new(self.dead.clone()))
             .config(config)
             .build()
@@ -105,13 +122,18 @@ fn drain_config() -> PipelineConfig {
 }
 
 fn names(records: &[Record]) -> Vec<String> {
-    let mut v: Vec<String> = records.iter().filter_map(|r| r.fields.event_name.clone()).collect();
+    let mut v: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.fields.event_name.clone())
+        .collect();
     v.sort();
     v
 }
 
 fn expected(objects: usize, per: usize) -> Vec<String> {
-    let mut v: Vec<String> = (0..objects).flat_map(|o| (0..per).map(move |i| format!("\"{o}-{i}\""))).collect();
+    let mut v: Vec<String> = (0..objects)
+        .flat_map(|o| (0..per).map(move |i| format!("\"{o}-{i}\"")))
+        .collect();
     v.sort();
     v
 }
@@ -128,15 +150,25 @@ async fn delivers_every_record_and_empties_the_queue() {
     let s = Setup::new(Duration::from_secs(30));
     s.object("plain.json", ndjson(0, 50));
     s.object("gz.json.gz", gzip(&ndjson(1, 3000)));
-    let records: Vec<String> = (0..20).map(|i| format!("{{\"time\":1700000000,\"n\":\"2-{i}\"}}")).collect();
-    s.object("trail.json", format!("{{\"Records\":[{}]}}", records.join(",")).into_bytes());
-    s.queue.send(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"bucket"}"#);
+    let records: Vec<String> = (0..20)
+        .map(|i| format!("{{\"time\":1700000000,\"n\":\"2-{i}\"}}"))
+        .collect();
+    s.object(
+        "trail.json",
+        format!("{{\"Records\":[{}]}}", records.join(",")).into_bytes(),
+    );
+    s.queue
+        .send(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"bucket"}"#);
     let sink = MemorySink::new();
     let p = s.pipeline(Arc::new(sink.clone()), drain_config());
     let stats = run(&p).await;
     let got = sink.records();
     let mut want = expected(1, 50);
-    want.extend(expected(2, 3000).into_iter().filter(|n| n.starts_with("\"1-")));
+    want.extend(
+        expected(2, 3000)
+            .into_iter()
+            .filter(|n| n.starts_with("\"1-")),
+    );
     want.extend((0..20).map(|i| format!("\"2-{i}\"")));
     want.sort();
     assert_eq!(names(&got), want);
@@ -147,7 +179,9 @@ async fn delivers_every_record_and_empties_the_queue() {
     assert_eq!(stats.test_events, 1);
     assert_eq!(stats.objects_processed, 3);
     assert_eq!(stats.records_delivered, 3070);
-    assert!(got.iter().all(|r| r.timestamp_ms > 1_600_000_000_000 && !r.timestamp_fallback()));
+    assert!(got
+        .iter()
+        .all(|r| r.timestamp_ms > 1_600_000_000_000 && !r.timestamp_fallback()));
     let json: serde_json::Value = serde_json::from_str(&got[0].to_json()).unwrap();
     assert_eq!(json["index"], "Syslog");
     assert_eq!(json["msg_origin"]["source"], "s3");
@@ -269,7 +303,10 @@ async fn shutdown_mid_object_releases_the_message() {
         }
         stopper.cancel();
     });
-    let done = tokio::time::timeout(Duration::from_secs(10), p.run(shutdown)).await.expect("shutdown hung").unwrap();
+    let done = tokio::time::timeout(Duration::from_secs(10), p.run(shutdown))
+        .await
+        .expect("shutdown hung")
+        .unwrap();
     assert_eq!(done.messages_released, 1);
     assert_eq!(done.messages_acknowledged, 0);
     assert!(done.records_delivered < 5000);
@@ -313,7 +350,10 @@ impl Queue for LosingQueue {
         self.0.acknowledge(handles).await
     }
     async fn extend(&self, handles: &[AckHandle], _visibility: Duration) -> BatchResult {
-        handles.iter().map(|h| Err(QueueError::LeaseLost(h.0.clone()))).collect()
+        handles
+            .iter()
+            .map(|h| Err(QueueError::LeaseLost(h.0.clone())))
+            .collect()
     }
     async fn release(&self, handle: &AckHandle) -> Result<(), QueueError> {
         self.0.release(handle).await
@@ -328,7 +368,12 @@ async fn lost_lease_stops_work_and_never_acknowledges() {
     let mut config = drain_config();
     config.visibility_timeout = Duration::from_millis(300);
     config.batch.max_records = 10;
-    let p = s.pipeline_on(Arc::new(LosingQueue(s.queue.clone())), s.store.clone(), sink.clone(), config);
+    let p = s.pipeline_on(
+        Arc::new(LosingQueue(s.queue.clone())),
+        s.store.clone(),
+        sink.clone(),
+        config,
+    );
     let stats = run(&p).await;
     assert_eq!(stats.leases_lost, 1);
     assert_eq!(stats.messages_acknowledged, 0);
@@ -356,13 +401,20 @@ async fn poison_message_is_kept_then_dead_lettered_at_max_receive_count() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].kind, DeadLetterKind::Message);
     assert_eq!(items[0].raw, b"this is not a notification");
-    assert!(items[0].reason.contains("not valid JSON"), "{}", items[0].reason);
+    assert!(
+        items[0].reason.contains("not valid JSON"),
+        "{}",
+        items[0].reason
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_records_and_corrupt_objects_are_dead_lettered_and_the_rest_delivered() {
     let s = Setup::new(Duration::from_secs(30));
-    s.object("mixed.json", b"{\"n\":\"a\"}\n{broken\n{\"n\":\"b\"}\n".to_vec());
+    s.object(
+        "mixed.json",
+        b"{\"n\":\"a\"}\n{broken\n{\"n\":\"b\"}\n".to_vec(),
+    );
     let full = gzip(&ndjson(7, 5000));
     s.object("cut.json.gz", full[..full.len() / 2].to_vec());
     let sink = MemorySink::new();
@@ -372,38 +424,71 @@ async fn bad_records_and_corrupt_objects_are_dead_lettered_and_the_rest_delivere
     let stats = run(&p).await;
     assert!(s.queue.is_empty());
     let items = s.dead.items();
-    let record = items.iter().find(|i| i.kind == DeadLetterKind::Record).unwrap();
+    let record = items
+        .iter()
+        .find(|i| i.kind == DeadLetterKind::Record)
+        .unwrap();
     assert_eq!(record.line, Some(2));
     assert_eq!(record.raw, b"{broken");
     assert_eq!(record.object.as_ref().unwrap().key, "mixed.json");
-    let object = items.iter().find(|i| i.kind == DeadLetterKind::Object).unwrap();
-    assert!(object.reason.contains("cut.json.gz") && object.reason.contains("gzip"), "{}", object.reason);
+    let object = items
+        .iter()
+        .find(|i| i.kind == DeadLetterKind::Object)
+        .unwrap();
+    assert!(
+        object.reason.contains("cut.json.gz") && object.reason.contains("gzip"),
+        "{}",
+        object.reason
+    );
     assert_eq!(stats.objects_undecodable, 1);
     assert_eq!(stats.records_dead_lettered, 1);
     let got = sink.records();
-    assert!(got.iter().any(|r| r.fields.event_name.as_deref() == Some("\"a\"")));
-    assert!(got.iter().any(|r| r.fields.event_name.as_deref() == Some("\"b\"")));
-    assert!(got.iter().filter(|r| r.context.object.key == "cut.json.gz").count() > 0, "records before the cut are delivered");
+    assert!(got
+        .iter()
+        .any(|r| r.fields.event_name.as_deref() == Some("\"a\"")));
+    assert!(got
+        .iter()
+        .any(|r| r.fields.event_name.as_deref() == Some("\"b\"")));
+    assert!(
+        got.iter()
+            .filter(|r| r.context.object.key == "cut.json.gz")
+            .count()
+            > 0,
+        "records before the cut are delivered"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undecodable_object_is_kept_by_default() {
     let s = Setup::new(Duration::from_secs(30));
-    s.object("junk.gz", vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff]);
+    s.object(
+        "junk.gz",
+        vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff],
+    );
     let p = s.pipeline(Arc::new(MemorySink::new()), drain_config());
     let stats = run(&p).await;
     assert_eq!(stats.messages_kept, 1);
-    assert_eq!(s.queue.len(), 1, "never deleted without a dead-letter record");
+    assert_eq!(
+        s.queue.len(),
+        1,
+        "never deleted without a dead-letter record"
+    );
     assert!(s.dead.items().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gone_objects_are_acknowledged_and_truncated_downloads_resume_exactly_once() {
     let s = Setup::new(Duration::from_secs(30));
-    s.queue.send(s3_event_body("bucket", "never-existed.json", 10, None));
+    s.queue
+        .send(s3_event_body("bucket", "never-existed.json", 10, None));
     s.object("flaky.json", ndjson(0, 3000));
-    s.store.inject("bucket", "flaky.json", Fault::TruncateAfter(100_000));
-    s.store.inject("bucket", "flaky.json", Fault::Fail(StoreError::Throttled("SlowDown".into())));
+    s.store
+        .inject("bucket", "flaky.json", Fault::TruncateAfter(100_000));
+    s.store.inject(
+        "bucket",
+        "flaky.json",
+        Fault::Fail(StoreError::Throttled("SlowDown".into())),
+    );
     let sink = MemorySink::new();
     let mut config = drain_config();
     config.batch.max_records = 100;
@@ -412,7 +497,11 @@ async fn gone_objects_are_acknowledged_and_truncated_downloads_resume_exactly_on
     assert_eq!(stats.objects_gone, 1);
     assert!(stats.retries >= 2);
     assert!(s.queue.is_empty());
-    assert_eq!(names(&sink.records()), expected(1, 3000), "resumed without duplicates");
+    assert_eq!(
+        names(&sink.records()),
+        expected(1, 3000),
+        "resumed without duplicates"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -457,16 +546,28 @@ async fn key_filters_and_record_filters() {
     config.objects.key_prefixes = vec!["keep/".into()];
     let store = Arc::new(CountingStore(s.store.clone(), AtomicU64::new(0)));
     let sink = MemorySink::new();
-    let filters = s3conn_core::filter::RecordFilters::new(&[serde_json::from_str(r#"{"field":"n","action":"drop","regex":"-[0-4]$"}"#).unwrap()]).unwrap();
-    let p = Pipeline::builder(s.queue.clone(), store.clone(), TestSource::new(), Arc::new(sink.clone()))
-        .dead_letter(Arc::new(s.dead.clone()))
-        .filters(filters)
-        .config(config)
-        .build();
+    let filters = s3conn_core::filter::RecordFilters::new(&[serde_json::from_str(
+        r#"{"field":"n","action":"drop","regex":"-[0-4]$"}"#,
+    )
+    .unwrap()])
+    .unwrap();
+    let p = Pipeline::builder(
+        s.queue.clone(),
+        store.clone(),
+        TestSource::shared(),
+        Arc::new(sink.clone()),
+    )
+    .dead_letter(Arc::new(s.dead.clone()))
+    .filters(filters)
+    .config(config)
+    .build();
     let stats = run(&p).await;
     assert_eq!(store.1.load(Ordering::SeqCst), 1);
     assert_eq!(stats.objects_filtered, 1);
     assert_eq!(stats.records_filtered, 5);
-    assert_eq!(names(&sink.records()), vec!["\"0-5\"", "\"0-6\"", "\"0-7\"", "\"0-8\"", "\"0-9\""]);
+    assert_eq!(
+        names(&sink.records()),
+        vec!["\"0-5\"", "\"0-6\"", "\"0-7\"", "\"0-8\"", "\"0-9\""]
+    );
     assert!(s.queue.is_empty());
 }

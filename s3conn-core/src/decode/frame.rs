@@ -778,7 +778,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
                     let Some(v) = self.skip_ws(found)? else {
                         continue;
                     };
-                    if v == b'[' && expand.iter().any(|e| *e == key) {
+                    if v == b'[' && expand.contains(&key) {
                         found = true;
                         self.anchor = self.pos;
                         self.expand_array(Some(&key))?;
@@ -935,7 +935,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
                     Ok(entries) => {
                         let mut out = Vec::new();
                         for (k, v) in entries.0 {
-                            if v.get().starts_with('[') && expand.iter().any(|e| *e == k) {
+                            if v.get().starts_with('[') && expand.contains(&k) {
                                 if let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(v.get()) {
                                     let idx = keys.len();
                                     keys.push(k);
