@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -52,6 +52,8 @@ pub struct PipelineConfig {
     pub visibility_timeout: Duration,
     /// Records and bytes per sink batch.
     pub batch: BatchLimits,
+    /// Bytes of decoded records waiting for the sink across all objects (default 64 MiB).
+    pub max_in_flight_bytes: usize,
     /// Retries of an object after a retryable failure, holding the lease (default 4).
     pub object_retries: u32,
     /// Retries of a sink delivery (default 6).
@@ -83,6 +85,7 @@ impl Default for PipelineConfig {
             idle_interval: Duration::ZERO,
             visibility_timeout: Duration::from_secs(60),
             batch: BatchLimits::default(),
+            max_in_flight_bytes: 64 << 20,
             object_retries: 4,
             sink_retries: 6,
             retry_base: Duration::from_millis(200),
@@ -123,6 +126,8 @@ struct Inner {
     tenant: Option<Arc<str>>,
     connector: Option<Arc<str>>,
     objects: Arc<Semaphore>,
+    /// Budget of bytes in decoded batches not yet delivered, in KiB units.
+    bytes_budget: Arc<Semaphore>,
     leases: Mutex<HashMap<AckHandle, Lease>>,
 }
 
@@ -191,6 +196,7 @@ impl PipelineBuilder {
                 tenant: config.tenant.as_deref().map(Arc::from),
                 connector: config.connector.as_deref().map(Arc::from),
                 objects: Arc::new(Semaphore::new(config.max_objects_in_flight.max(1))),
+                bytes_budget: Arc::new(Semaphore::new((config.max_in_flight_bytes / 1024).max(1))),
                 config,
                 stats: Arc::new(Stats::default()),
                 leases: Mutex::new(HashMap::new()),
@@ -805,7 +811,9 @@ impl Pipeline {
             got.meta.last_modified_ms,
         ));
         let (chunk_tx, chunk_rx) = mpsc::channel::<Result<Bytes, StoreError>>(4);
-        let (batch_tx, mut batch_rx) = mpsc::channel::<Batch>(2);
+        let (batch_tx, mut batch_rx) = mpsc::channel::<(Batch, OwnedSemaphorePermit)>(2);
+        let budget = inner.bytes_budget.clone();
+        let handle = tokio::runtime::Handle::current();
         let job = ObjectJob {
             source: inner.source.clone(),
             decoder: inner.decoder.clone(),
@@ -822,13 +830,18 @@ impl Pipeline {
                 received: 0,
                 expected,
             };
-            job.run(
-                Box::new(reader),
-                &mut |batch| match batch_tx.blocking_send(batch) {
+            let total = budget.available_permits().max(1);
+            job.run(Box::new(reader), &mut |batch| {
+                // Wait for room in the global byte budget before handing the batch on.
+                let units = (batch.bytes() / 1024).clamp(1, total) as u32;
+                let Ok(permit) = handle.block_on(budget.clone().acquire_many_owned(units)) else {
+                    return ControlFlow::Break(());
+                };
+                match batch_tx.blocking_send((batch, permit)) {
                     Ok(()) => ControlFlow::Continue(()),
                     Err(_) => ControlFlow::Break(()),
-                },
-            )
+                }
+            })
         });
         let mut body = got.body;
         let pump = async move {
@@ -840,9 +853,10 @@ impl Pipeline {
             }
         };
         let deliver = async move {
-            while let Some(batch) = batch_rx.recv().await {
+            while let Some((batch, permit)) = batch_rx.recv().await {
                 Self::deliver(inner, &batch, lease).await?;
                 *resume_at = batch.end_ordinal;
+                drop(permit);
             }
             Ok::<(), Stop>(())
         };

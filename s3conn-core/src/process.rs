@@ -47,6 +47,11 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Approximate size in bytes (original events and dead-letter samples).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     fn is_empty(&self) -> bool {
         self.records.is_empty() && self.dead_letters.is_empty() && self.filtered == 0
     }
