@@ -199,7 +199,10 @@ impl AwsError {
             SdkError::ServiceError(s) => {
                 let status = s.raw().status().as_u16();
                 let meta = err.meta();
-                let code = meta.code().map(normalize_code);
+                let code = meta
+                    .code()
+                    .map(normalize_code)
+                    .or_else(|| code_from_body(s.raw()));
                 let message = meta.message().unwrap_or_default().to_string();
                 let kind = kind_for(status, code.as_deref());
                 AwsError::new(operation, kind, Some(status), code, message)
@@ -258,6 +261,32 @@ impl From<AwsError> for StoreError {
     fn from(e: AwsError) -> Self {
         e.into_store_error()
     }
+}
+
+/// The error code of a response the SDK could not decode in its protocol, read from the raw body.
+///
+/// Some endpoints answer in another protocol than the one requested: moto, for example, rejects
+/// credentials of an SQS JSON request with an XML `<ErrorResponse>`. Without this, such an error
+/// would be classified by its HTTP status alone (403: permission) instead of its code
+/// (`InvalidClientTokenId`: credentials rejected).
+pub fn code_from_body(raw: &HttpResponse) -> Option<String> {
+    let bytes = raw.body().bytes()?;
+    let text = std::str::from_utf8(&bytes[..bytes.len().min(64 * 1024)]).ok()?;
+    let code = if let Some(start) = text.find("<Code>") {
+        let rest = &text[start + "<Code>".len()..];
+        &rest[..rest.find("</Code>")?]
+    } else {
+        let start = text.find("\"__type\"")?;
+        let rest = &text[start + "\"__type\"".len()..];
+        let rest = rest
+            .trim_start()
+            .strip_prefix(':')?
+            .trim_start()
+            .strip_prefix('"')?;
+        &rest[..rest.find('"')?]
+    };
+    let code = code.trim();
+    (!code.is_empty() && code.len() <= 128).then(|| normalize_code(code))
 }
 
 /// Strips the protocol decorations some services put on error codes.
@@ -653,6 +682,33 @@ mod tests {
             AwsError::from_sdk("s3:GetObject", &err).kind,
             AwsErrorKind::Transient
         );
+    }
+
+    #[test]
+    fn code_is_read_from_a_body_in_another_protocol() {
+        let xml = "<?xml version=\"1.0\"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code>\
+                   <Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>";
+        let raw = HttpResponse::new(
+            StatusCode::try_from(403).expect("status"),
+            SdkBody::from(xml),
+        );
+        let meta = ErrorMetadata::builder().build();
+        let err = SdkError::service_error(ReceiveMessageError::generic(meta), raw);
+        let e = AwsError::from_sdk("sqs:ReceiveMessage", &err);
+        assert_eq!(e.code.as_deref(), Some("InvalidClientTokenId"));
+        assert_eq!(e.kind, AwsErrorKind::Unauthenticated);
+
+        let json = r#"{"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": "nope"}"#;
+        let raw = HttpResponse::new(
+            StatusCode::try_from(400).expect("status"),
+            SdkBody::from(json),
+        );
+        assert_eq!(code_from_body(&raw).as_deref(), Some("QueueDoesNotExist"));
+        let raw = HttpResponse::new(
+            StatusCode::try_from(500).expect("status"),
+            SdkBody::from("oops"),
+        );
+        assert_eq!(code_from_body(&raw), None);
     }
 
     #[test]
