@@ -480,6 +480,139 @@ mod tests {
         assert_eq!(k("AccessDenied", true, ""), AwsErrorKind::PermissionDenied);
     }
 
+    fn offline_queue() -> SqsQueue {
+        let conf = aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .build();
+        SqsQueue::new(
+            aws_sdk_sqs::Client::from_conf(conf),
+            "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+        )
+    }
+
+    fn failed(id: &str, code: &str, sender_fault: bool) -> BatchResultErrorEntry {
+        BatchResultErrorEntry::builder()
+            .id(id)
+            .code(code)
+            .sender_fault(sender_fault)
+            .build()
+            .expect("valid entry")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn batch_entries_are_retried_alone_and_answered_in_order() {
+        use std::sync::Mutex;
+        let q = offline_queue();
+        let handles: Vec<AckHandle> = (0..12).map(|i| AckHandle(format!("h{i}"))).collect();
+        let calls: Mutex<Vec<Vec<String>>> = Mutex::new(Vec::new());
+        let results = q
+            .run_batches(
+                BatchOp::Delete,
+                RetryPolicy::new(3, Duration::from_millis(10), Duration::from_millis(50)),
+                &handles,
+                |entries: Vec<(String, AckHandle)>| {
+                    let handles: Vec<String> = entries.iter().map(|(_, h)| h.0.clone()).collect();
+                    let n = {
+                        let mut c = calls.lock().expect("lock");
+                        c.push(handles.clone());
+                        c.len()
+                    };
+                    async move {
+                        let mut ok = Vec::new();
+                        let mut bad = Vec::new();
+                        for (id, h) in entries {
+                            match h.0.as_str() {
+                                // Service-side failure the first time only: retried alone.
+                                "h1" if n == 1 => bad.push(failed(&id, "InternalError", false)),
+                                // Already deleted: acknowledged.
+                                "h2" => bad.push(failed(&id, "ReceiptHandleIsInvalid", true)),
+                                // Permission problem: final, not retried.
+                                "h3" => bad.push(failed(&id, "AccessDenied", true)),
+                                // Missing from the answer the first time: retried.
+                                "h4" if n == 1 => {}
+                                _ => ok.push(id),
+                            }
+                        }
+                        Ok((ok, bad))
+                    }
+                },
+            )
+            .await;
+        assert_eq!(results.len(), 12);
+        assert!(results[0].is_ok() && results[1].is_ok() && results[2].is_ok());
+        assert!(
+            matches!(results[3], Err(QueueError::PermissionDenied(_))),
+            "{:?}",
+            results[3]
+        );
+        assert!(results[4..].iter().all(Result::is_ok));
+        let calls = calls.into_inner().expect("lock");
+        // First chunk of 10, its retry of h1 and h4 only, then the chunk of the last 2.
+        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert_eq!(calls[0].len(), 10);
+        assert_eq!(calls[1], vec!["h1".to_string(), "h4".to_string()]);
+        assert_eq!(calls[2], vec!["h10".to_string(), "h11".to_string()]);
+        assert_eq!(q.retries(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failed_batch_calls_fail_every_entry_after_the_retries() {
+        let q = offline_queue();
+        let handles: Vec<AckHandle> = (0..3).map(|i| AckHandle(format!("h{i}"))).collect();
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        let results = q
+            .run_batches(
+                BatchOp::ChangeVisibility,
+                RetryPolicy::new(4, Duration::from_millis(10), Duration::from_millis(50)),
+                &handles,
+                |_entries: Vec<(String, AckHandle)>| {
+                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async {
+                        Err(AwsError::new(
+                            "sqs:ChangeMessageVisibilityBatch",
+                            AwsErrorKind::Throttled,
+                            Some(400),
+                            Some("RequestThrottled".into()),
+                            "slow down",
+                        ))
+                    }
+                },
+            )
+            .await;
+        assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 4);
+        assert_eq!(results.len(), 3);
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Err(QueueError::Throttled(_)))),
+            "{results:?}"
+        );
+
+        let results = q
+            .run_batches(
+                BatchOp::Delete,
+                RetryPolicy::new(4, Duration::from_millis(10), Duration::from_millis(50)),
+                &handles,
+                |_entries: Vec<(String, AckHandle)>| async {
+                    Err(AwsError::new(
+                        "sqs:DeleteMessageBatch",
+                        AwsErrorKind::NotFound,
+                        Some(400),
+                        Some("QueueDoesNotExist".into()),
+                        "no queue",
+                    ))
+                },
+            )
+            .await;
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Err(QueueError::NotFound(_)))),
+            "{results:?}"
+        );
+    }
+
     #[test]
     fn seconds_round_up_and_saturate() {
         assert_eq!(secs_ceil(Duration::ZERO), 0);
