@@ -1,6 +1,8 @@
 //! Test support: a moto server on a free loopback port, killed when dropped, and SDK clients for it.
 #![allow(dead_code, missing_docs, clippy::unwrap_used)]
 
+pub mod fake;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
