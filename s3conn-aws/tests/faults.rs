@@ -154,8 +154,10 @@ async fn receive_retries_server_errors_and_reads_the_receive_count() {
     ])
     .await;
     let (config, clients) = clients(&server).await;
-    let mut retry = RetryPolicies::default();
-    retry.receive = fast(3);
+    let retry = RetryPolicies {
+        receive: fast(3),
+        ..Default::default()
+    };
     let q = config.queue(&clients).with_retry(retry);
     let got = q.receive(10, Duration::from_secs(1)).await.unwrap();
     assert_eq!(got.len(), 1);
@@ -185,8 +187,10 @@ async fn delete_batch_retries_only_failed_entries() {
     ])
     .await;
     let (config, clients) = clients(&server).await;
-    let mut retry = RetryPolicies::default();
-    retry.acknowledge = fast(3);
+    let retry = RetryPolicies {
+        acknowledge: fast(3),
+        ..Default::default()
+    };
     let q: SqsQueue = config.queue(&clients).with_retry(retry);
     let handles = [
         AckHandle("a".into()),
@@ -208,8 +212,10 @@ async fn delete_batch_retries_only_failed_entries() {
 async fn throttled_extend_fails_each_entry_after_bounded_retries() {
     let server = FakeServer::start(vec![Reply::sqs_error(400, "RequestThrottled"); 5]).await;
     let (config, clients) = clients(&server).await;
-    let mut retry = RetryPolicies::default();
-    retry.extend = fast(2);
+    let retry = RetryPolicies {
+        extend: fast(2),
+        ..Default::default()
+    };
     let q = config.queue(&clients).with_retry(retry);
     let r = q
         .extend(
