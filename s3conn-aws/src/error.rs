@@ -69,7 +69,7 @@ impl AwsErrorKind {
     pub fn describe(self) -> &'static str {
         match self {
             AwsErrorKind::Configuration => "invalid request or configuration",
-            AwsErrorKind::Unauthenticated => "credentials rejected",
+            AwsErrorKind::Unauthenticated => "credentials missing or rejected",
             AwsErrorKind::PermissionDenied => "permission denied",
             AwsErrorKind::NotFound => "not found",
             AwsErrorKind::PreconditionFailed => "precondition failed",
