@@ -229,3 +229,22 @@ async fn throttled_extend_fails_each_entry_after_bounded_retries() {
     );
     assert_eq!(server.seen().len(), 2);
 }
+
+#[tokio::test]
+async fn a_slow_reader_is_not_mistaken_for_a_stalled_download() {
+    // 16 MiB: more than the socket buffers hold, so the server really waits for the reader.
+    let body: Vec<u8> = (0..16 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    let server = FakeServer::start(vec![Reply::object(&body)]).await;
+    let (_, clients) = clients(&server).await;
+    let store = S3ObjectStore::new(clients.s3.clone()).with_retry(fast(1));
+    let got = store.get(&ObjectRef::new("bucket", "k")).await.unwrap();
+    let mut stream = got.body;
+    let first = stream.next().await.unwrap().unwrap();
+    // The consumer (a slow sink) does not poll for longer than the SDK's 5 s stall grace period.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let mut n = first.len();
+    while let Some(chunk) = stream.next().await {
+        n += chunk.unwrap().len();
+    }
+    assert_eq!(n, body.len());
+}
