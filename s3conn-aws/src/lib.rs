@@ -13,6 +13,8 @@ pub mod error;
 pub mod retry;
 pub mod s3;
 pub mod sqs;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use config::{
     AwsClients, ConfigError, ConnectorConfig, CredentialsConfig, FileType, QueueUrl, Secret,

@@ -12,14 +12,20 @@ use tokio::net::{TcpListener, TcpStream};
 pub enum Reply {
     /// A complete response.
     Full {
+        /// HTTP status.
         status: u16,
+        /// Extra headers.
         headers: Vec<(String, String)>,
+        /// The body (its length is sent as `Content-Length`).
         body: Vec<u8>,
     },
     /// Headers announcing `content_length` bytes, then only `body`, then the connection closes.
     Truncated {
+        /// The announced length.
         content_length: usize,
+        /// Extra headers.
         headers: Vec<(String, String)>,
+        /// The bytes actually sent.
         body: Vec<u8>,
     },
     /// The connection is closed without any response.
@@ -83,13 +89,17 @@ impl Reply {
 /// A recorded request: its request line and body.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    /// The request line, e.g. `GET /bucket/key HTTP/1.1`.
     pub line: String,
+    /// The request body, lossily decoded as UTF-8.
     pub body: String,
 }
 
 /// The running server; it stops when dropped.
 pub struct FakeServer {
+    /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
+    /// The port.
     pub port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
     task: tokio::task::JoinHandle<()>,
@@ -98,8 +108,8 @@ pub struct FakeServer {
 impl FakeServer {
     /// Starts a server that answers with `replies` in order (then 500s).
     pub async fn start(replies: Vec<Reply>) -> FakeServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("fake server");
+        let port = listener.local_addr().expect("fake server").port();
         let script = Arc::new(Mutex::new(VecDeque::from(replies)));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (s2, seen2) = (script.clone(), seen.clone());
@@ -124,7 +134,7 @@ impl FakeServer {
 
     /// Requests received so far.
     pub fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
+        self.seen.lock().expect("fake server").clone()
     }
 }
 
@@ -172,13 +182,13 @@ async fn serve(
         }
         let body = String::from_utf8_lossy(&buf[header_end..header_end + len]).to_string();
         buf.drain(..header_end + len);
-        seen.lock().unwrap().push(Seen {
+        seen.lock().expect("fake server").push(Seen {
             line: head.lines().next().unwrap_or_default().to_string(),
             body,
         });
         let reply = script
             .lock()
-            .unwrap()
+            .expect("fake server")
             .pop_front()
             .unwrap_or(Reply::s3_error(500, "ScriptExhausted"));
         match reply {
