@@ -1,1 +1,26 @@
-//! placeholder
+//! s3conn-aws: the Amazon SQS queue and S3 object store of s3conn, its connector configuration,
+//! and the connection test.
+//!
+//! - [`sqs::SqsQueue`] implements [`s3conn_core::Queue`] on aws-sdk-sqs.
+//! - [`s3::S3ObjectStore`] implements [`s3conn_core::ObjectStore`] on aws-sdk-s3.
+//! - [`error`] classifies every SDK failure once; [`retry`] retries with jittered backoff.
+//! - [`config::ConnectorConfig`] reads a connector's TOML file and builds the SDK clients.
+//! - [`connection_test::test_connection`] checks credentials and reachability, changing nothing.
+
+pub mod config;
+pub mod connection_test;
+pub mod error;
+pub mod retry;
+pub mod s3;
+pub mod sqs;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::{
+    AwsClients, ConfigError, ConnectorConfig, CredentialsConfig, FileType, QueueUrl, Secret,
+};
+pub use connection_test::{test_connection, ConnectionReport, StatusClass};
+pub use error::{AwsError, AwsErrorKind};
+pub use retry::{RetryPolicies, RetryPolicy};
+pub use s3::S3ObjectStore;
+pub use sqs::SqsQueue;

@@ -1,0 +1,274 @@
+//! [`S3ObjectStore`]: the [`ObjectStore`] of s3conn on Amazon S3 (aws-sdk-s3).
+//!
+//! `get` streams `GetObject` of exactly the version a notification names: with `VersionId` when
+//! the notification has one, otherwise with `If-Match` on its eTag, so an object overwritten since
+//! the notification fails with [`StoreError::PreconditionFailed`] instead of yielding the newer
+//! content (which has its own notification). The body is a stream of `Bytes`; a transfer that
+//! breaks off, or ends before `Content-Length` bytes arrived, ends the stream with
+//! [`StoreError::Transient`].
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_smithy_types::byte_stream::ByteStream;
+use bytes::Bytes;
+use futures::StreamExt;
+use s3conn_core::{GetResult, ObjectMeta, ObjectRef, ObjectStore, StoreError};
+
+use crate::error::{chain, AwsError};
+use crate::retry::{RetryPolicy, RetryStats};
+
+/// An S3 (or S3-compatible) object store accessed through an aws-sdk-s3 client.
+#[derive(Clone)]
+pub struct S3ObjectStore {
+    client: aws_sdk_s3::Client,
+    retry: RetryPolicy,
+    stats: Arc<RetryStats>,
+    allowed_buckets: Option<Arc<BTreeSet<String>>>,
+}
+
+impl fmt::Debug for S3ObjectStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3ObjectStore")
+            .field("retry", &self.retry)
+            .field("allowed_buckets", &self.allowed_buckets)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3ObjectStore {
+    /// A store reading through `client`, any bucket, with the default `GetObject` retry policy.
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        S3ObjectStore {
+            client,
+            retry: crate::retry::RetryPolicies::default().get_object,
+            stats: Arc::new(RetryStats::default()),
+            allowed_buckets: None,
+        }
+    }
+
+    /// Restricts reads to these buckets; any other is refused with `StoreError::Configuration`
+    /// without a request (a queue others can write to must not make us read other buckets).
+    pub fn with_allowed_buckets<I, S>(mut self, buckets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let set: BTreeSet<String> = buckets.into_iter().map(Into::into).collect();
+        self.allowed_buckets = Some(Arc::new(set));
+        self
+    }
+
+    /// Replaces the retry policy of `GetObject`.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    /// Retries made so far by this store.
+    pub fn retries(&self) -> u64 {
+        self.stats.retries()
+    }
+}
+
+/// The eTag as `If-Match` wants it: in double quotes.
+pub fn quote_etag(etag: &str) -> String {
+    let t = etag.trim();
+    if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
+        t.to_string()
+    } else {
+        format!("\"{}\"", t.trim_matches('"'))
+    }
+}
+
+/// The eTag without its double quotes (and without a weak-validator prefix).
+pub fn unquote_etag(etag: &str) -> String {
+    let t = etag.trim();
+    let t = t.strip_prefix("W/").unwrap_or(t);
+    t.trim_matches('"').to_string()
+}
+
+#[async_trait]
+impl ObjectStore for S3ObjectStore {
+    async fn get(&self, location: &ObjectRef) -> Result<GetResult, StoreError> {
+        if location.bucket.is_empty() || location.key.is_empty() {
+            return Err(StoreError::InvalidKey(format!(
+                "{location}: bucket and key must not be empty"
+            )));
+        }
+        if let Some(allowed) = &self.allowed_buckets {
+            if !allowed.contains(&location.bucket) {
+                return Err(StoreError::Configuration(format!(
+                    "{location}: bucket {:?} is not on the allow-list",
+                    location.bucket
+                )));
+            }
+        }
+        let out = self
+            .retry
+            .run(&self.stats, || async {
+                let mut req = self
+                    .client
+                    .get_object()
+                    .bucket(&location.bucket)
+                    .key(&location.key);
+                if let Some(version) = &location.version_id {
+                    req = req.version_id(version);
+                } else if let Some(etag) = &location.etag {
+                    req = req.if_match(quote_etag(etag));
+                }
+                req.send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("s3:GetObject", &e))
+            })
+            .await
+            .map_err(|mut e| {
+                e.message = format!("{location}: {}", e.message);
+                e.into_store_error()
+            })?;
+
+        let expected = out.content_length().and_then(|n| u64::try_from(n).ok());
+        let meta = ObjectMeta {
+            size: expected.or(location.size).unwrap_or(0),
+            etag: out.e_tag().map(unquote_etag),
+            version_id: out.version_id().map(str::to_string),
+            content_type: out.content_type().map(str::to_string),
+            content_encoding: out.content_encoding().map(str::to_string),
+            last_modified_ms: out.last_modified().and_then(|t| t.to_millis().ok()),
+        };
+        let body = body_stream(out.body, expected, location.to_string());
+        Ok(GetResult { meta, body })
+    }
+}
+
+struct BodyState {
+    body: ByteStream,
+    seen: u64,
+    expected: Option<u64>,
+    done: bool,
+    location: String,
+}
+
+/// The SDK's body as a stream of chunks that ends with an error on any short or broken read.
+fn body_stream(
+    body: ByteStream,
+    expected: Option<u64>,
+    location: String,
+) -> futures::stream::BoxStream<'static, Result<Bytes, StoreError>> {
+    let state = BodyState {
+        body,
+        seen: 0,
+        expected,
+        done: false,
+        location,
+    };
+    futures::stream::unfold(state, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        match st.body.try_next().await {
+            Ok(Some(chunk)) => {
+                st.seen += chunk.len() as u64;
+                if let Some(n) = st.expected.filter(|&n| st.seen > n) {
+                    st.done = true;
+                    let e = StoreError::Transient(format!(
+                        "{}: body longer than Content-Length {n}",
+                        st.location
+                    ));
+                    return Some((Err(e), st));
+                }
+                Some((Ok(chunk), st))
+            }
+            Ok(None) => {
+                st.done = true;
+                match st.expected {
+                    Some(n) if n != st.seen => {
+                        let e = StoreError::Transient(format!(
+                            "{}: truncated download: {} of {n} bytes",
+                            st.location, st.seen
+                        ));
+                        Some((Err(e), st))
+                    }
+                    _ => None,
+                }
+            }
+            Err(e) => {
+                st.done = true;
+                let e = StoreError::Transient(format!(
+                    "{}: download broke off after {} bytes: {}",
+                    st.location,
+                    st.seen,
+                    chain(&e)
+                ));
+                Some((Err(e), st))
+            }
+        }
+    })
+    .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::TryStreamExt;
+    use s3conn_core::Classify;
+
+    #[test]
+    fn etags_are_quoted_and_unquoted() {
+        assert_eq!(quote_etag("abc"), "\"abc\"");
+        assert_eq!(quote_etag("\"abc\""), "\"abc\"");
+        assert_eq!(quote_etag("abc-3"), "\"abc-3\"");
+        assert_eq!(unquote_etag("\"abc\""), "abc");
+        assert_eq!(unquote_etag("W/\"abc\""), "abc");
+        assert_eq!(unquote_etag("abc"), "abc");
+    }
+
+    #[tokio::test]
+    async fn complete_body_streams_every_byte() {
+        let s = body_stream(
+            ByteStream::from_static(b"hello world"),
+            Some(11),
+            "s3://b/k".into(),
+        );
+        let chunks: Vec<Bytes> = s.try_collect().await.expect("complete");
+        assert_eq!(chunks.concat(), b"hello world");
+    }
+
+    #[tokio::test]
+    async fn short_body_ends_with_a_retryable_error() {
+        let s = body_stream(
+            ByteStream::from_static(b"hello"),
+            Some(11),
+            "s3://b/k".into(),
+        );
+        let r: Result<Vec<Bytes>, _> = s.try_collect().await;
+        let e = r.expect_err("truncated");
+        assert!(e.is_retryable());
+        assert!(e.to_string().contains("truncated download: 5 of 11"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn long_body_ends_with_a_retryable_error() {
+        let s = body_stream(
+            ByteStream::from_static(b"hello world"),
+            Some(3),
+            "s3://b/k".into(),
+        );
+        let r: Result<Vec<Bytes>, _> = s.try_collect().await;
+        assert!(r.expect_err("too long").is_retryable());
+    }
+
+    #[tokio::test]
+    async fn unknown_length_is_accepted() {
+        let s = body_stream(ByteStream::from_static(b"abc"), None, "s3://b/k".into());
+        let chunks: Vec<Bytes> = s.try_collect().await.expect("complete");
+        assert_eq!(chunks.concat(), b"abc");
+    }
+}

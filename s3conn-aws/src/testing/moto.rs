@@ -1,0 +1,226 @@
+//! A moto server on a free loopback port, killed when dropped, and SDK clients for it.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::config::{AwsClients, ConnectorConfig, ConnectorConfigBuilder};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The account id moto uses.
+pub const ACCOUNT: &str = "123456789012";
+/// The region of every test.
+pub const REGION: &str = "us-east-1";
+
+/// A running `moto_server`, stopped (killed and reaped) on drop.
+pub struct Moto {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+}
+
+impl Moto {
+    /// Starts moto on a free port and waits until it accepts connections.
+    pub fn start() -> Moto {
+        Self::start_with_env(&[])
+    }
+
+    /// Starts moto with extra environment variables.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Moto {
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new("moto_server")
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("moto_server must be on PATH (pip install 'moto[server]')");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    last_err = format!("moto_server exited early: {status}");
+                    break;
+                }
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    return Moto {
+                        child,
+                        port,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                    };
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    last_err = "moto_server did not listen within 60 s".into();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        panic!("could not start moto_server: {last_err}");
+    }
+
+    /// A connector configuration builder pointing at this moto, with dummy static credentials.
+    pub fn config(&self, queue_url: &str) -> ConnectorConfigBuilder {
+        self.config_with_keys(queue_url, "testing", "testing")
+    }
+
+    /// Same, with the given keys.
+    pub fn config_with_keys(
+        &self,
+        queue_url: &str,
+        key: &str,
+        secret: &str,
+    ) -> ConnectorConfigBuilder {
+        ConnectorConfig::builder()
+            .name("moto-test")
+            .region(REGION)
+            .sqs_queue_url(queue_url)
+            .endpoint_url(self.endpoint.clone())
+            .allow_http(true)
+            .static_credentials(key, secret)
+            .log_source("test")
+    }
+
+    /// SDK clients for this moto (dummy credentials).
+    pub async fn clients(&self) -> AwsClients {
+        let url = format!("{}/{ACCOUNT}/unused", self.endpoint);
+        self.config(&url)
+            .build()
+            .expect("test setup")
+            .clients()
+            .await
+    }
+
+    /// Creates a queue; returns its URL.
+    pub async fn create_queue(&self, clients: &AwsClients, name: &str) -> String {
+        let out = clients
+            .sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("create queue");
+        out.queue_url().expect("queue url").to_string()
+    }
+
+    /// Creates a bucket.
+    pub async fn create_bucket(&self, clients: &AwsClients, name: &str) {
+        clients
+            .s3
+            .create_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .expect("create bucket");
+    }
+
+    /// Sends an unsigned-but-routed IAM Query API call (works only while moto does not enforce
+    /// authentication); returns the response body.
+    pub async fn iam(&self, params: &[(&str, &str)]) -> String {
+        let mut form = String::from("Version=2010-05-08");
+        for (k, v) in params {
+            form.push('&');
+            form.push_str(k);
+            form.push('=');
+            form.push_str(
+                &percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string(),
+            );
+        }
+        // moto routes a request by the service in the SigV4 credential scope; the signature is not
+        // checked before authentication is switched on.
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00\r\n\
+             Content-Length: {len}\r\nConnection: close\r\n\r\n{form}",
+            port = self.port,
+            len = form.len()
+        );
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("test setup");
+        s.write_all(request.as_bytes()).await.expect("test setup");
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp).await.expect("test setup");
+        let text = String::from_utf8_lossy(&resp).to_string();
+        assert!(
+            text.starts_with("HTTP/1.1 200") || text.starts_with("HTTP/1.0 200"),
+            "IAM call {params:?} failed: {text}"
+        );
+        text
+    }
+
+    /// Creates an IAM user with an inline policy and an access key; returns (key id, secret).
+    pub async fn create_user_with_key(&self, user: &str, policy: &str) -> (String, String) {
+        self.iam(&[("Action", "CreateUser"), ("UserName", user)])
+            .await;
+        self.iam(&[
+            ("Action", "PutUserPolicy"),
+            ("UserName", user),
+            ("PolicyName", "s3conn"),
+            ("PolicyDocument", policy),
+        ])
+        .await;
+        let body = self
+            .iam(&[("Action", "CreateAccessKey"), ("UserName", user)])
+            .await;
+        (
+            xml_value(&body, "AccessKeyId"),
+            xml_value(&body, "SecretAccessKey"),
+        )
+    }
+
+    /// Switches authentication on: from now on every request must be signed by a known key.
+    pub async fn enforce_auth(&self) {
+        let body = "0";
+        let request = format!(
+            "POST /moto-api/reset-auth HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("test setup");
+        s.write_all(request.as_bytes()).await.expect("test setup");
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp).await.expect("test setup");
+        let text = String::from_utf8_lossy(&resp);
+        assert!(text.contains("200"), "reset-auth failed: {text}");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    l.local_addr().expect("local addr").port()
+}
+
+/// The text of the first `<tag>` element.
+fn xml_value(body: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = body
+        .find(&open)
+        .map(|i| i + open.len())
+        .unwrap_or_else(|| panic!("no {tag} in {body}"));
+    let end = body[start..].find(&close).expect("test setup") + start;
+    body[start..end].to_string()
+}
+
+/// A unique name for queues and buckets within one moto.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", fastrand::u32(..))
+}
