@@ -483,3 +483,27 @@ fn top_level_scalars_are_events() {
     let (_, out) = run(&auto(), &[], b"1 2 true");
     assert_eq!(events(&out), vec!["1", "2", "true"]);
 }
+
+#[test]
+fn an_eight_mib_record_is_delivered_whole() {
+    let big = format!("{{\"blob\":\"{}\"}}", "y".repeat(8 << 20));
+    let data = format!("{{\"a\":1}}\n{big}\n{{\"b\":2}}\n");
+    for framing in [Framing::Auto, Framing::Lines, Framing::Single] {
+        let (_, out) = run_with(
+            &self::framing(framing),
+            &[],
+            &gzip(data.as_bytes()),
+            1 << 16,
+        );
+        let ev = events(&out);
+        assert_eq!(
+            ev.first().map(String::as_str),
+            Some("{\"a\":1}"),
+            "{framing:?}"
+        );
+        if framing != Framing::Single {
+            assert_eq!(ev.len(), 3, "{framing:?}");
+            assert_eq!(ev[1].len(), big.len());
+        }
+    }
+}
