@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for a bounded time (default 600 s each), seeded from the fixtures.
+# Needs cargo-fuzz (`cargo install cargo-fuzz`); on a stable toolchain RUSTC_BOOTSTRAP=1 lets it
+# use the sanitizer flags. Not part of CI. Crashes land in fuzz/artifacts/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")"
+secs="${1:-600}"
+export RUSTC_BOOTSTRAP=1
+mkdir -p corpus/notification corpus/decode corpus/sources
+cp ../examples/data/generic/*.ndjson corpus/sources/ 2>/dev/null || true
+find ../s3conn-sources/tests/fixtures -type f ! -name '*.golden.ndjson' -exec cp {} corpus/sources/ \; 2>/dev/null || true
+for f in ../examples/data/cloudtrail/AWSLogs/*/CloudTrail/*/*/*/*/*.gz; do
+  printf '\x04' | cat - "$f" > "corpus/decode/$(basename "$f")"
+done
+printf '{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"a+b%%2Bc","size":1}}}]}' > corpus/notification/s3
+printf '{"Type":"Notification","Message":"{\\"Event\\":\\"s3:TestEvent\\"}"}' > corpus/notification/sns
+printf '{"bucket":"b","pathPrefix":"p","files":[{"path":"p/x.gz","size":3}]}' > corpus/notification/fdr
+for target in notification decode sources; do
+  echo "== $target ($secs s)"
+  cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | tail -n 5
+done
