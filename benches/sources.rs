@@ -6,6 +6,9 @@
 //! fixtures; either is repeated up to about 1 MiB. Quick run:
 //! `cargo bench --bench sources -- --warm-up-time 1 --measurement-time 2`.
 
+// criterion_group! generates an undocumented pub fn.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};

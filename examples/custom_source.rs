@@ -7,20 +7,21 @@
 //! {"@t":"2024-05-01T12:00:00.250+02:00","route":"GET /login","client":"198.51.100.7:40122","who":{"login":"maria"},"status":401,"node":"gw-3"}
 //! ```
 //!
-//! It is registered next to the built-in sources, an object is decoded with the core's decoder,
-//! every event is normalized into a `Record`, and the records are printed as NDJSON, the way a sink
+//! It is registered next to the built-in sources, an object is run through
+//! `process_object_bytes` (the pipeline's decode + normalize path: gzip sniffed from the bytes,
+//! NDJSON framing, one `Record` per event), and the records are printed as NDJSON, the way a sink
 //! would receive them. Run it with `cargo run --example custom_source`.
 
 use std::borrow::Cow;
 use std::io::Write;
-use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use s3conn_core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
+use s3conn_core::decode::DecoderConfig;
+use s3conn_core::process::process_object_bytes;
 use s3conn_core::time::parse_rfc3339;
 use s3conn_core::{
-    Event, KeyVerdict, LogSource, Normalized, ObjectContext, ObjectRef, Outcome, Record,
-    SourceInfo, SourceRegistry,
+    Event, KeyVerdict, LogSource, Normalized, ObjectContext, ObjectRef, Outcome, SourceInfo,
+    SourceRegistry,
 };
 use serde::Deserialize;
 
@@ -142,42 +143,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let bytes = sample_object();
-    let ctx = Arc::new(ObjectContext::new(
+    let ctx = ObjectContext::new(
         ObjectRef::new("acme-logs", key),
         Some(Arc::from("tenant-a")),
         Some(Arc::from("acme-prod")),
         Some(1_714_564_800_000),
-    ));
-    let decoder = JsonDecoder::new(&DecoderConfig::default());
+    );
+    // 3. Decode and normalize through the pipeline's own path, then write what a sink receives.
+    let output = process_object_bytes(&source, &DecoderConfig::default(), ctx, &bytes);
     let mut out = Vec::new();
-    let mut ordinal = 0u64;
-    let summary = decoder.decode(Box::new(&bytes[..]), source.expand_fields(), &mut |item| {
-        match item {
-            Item::Event { raw, list, .. } => {
-                // 3. Normalize and build the record a sink receives.
-                let fields = source.normalize(&Event::new(raw, &ctx, list));
-                let record = Record {
-                    source: Arc::clone(source.info()),
-                    context: Arc::clone(&ctx),
-                    ordinal,
-                    timestamp_ms: fields
-                        .timestamp_ms
-                        .or(ctx.last_modified_ms)
-                        .unwrap_or_default(),
-                    fields,
-                    event: raw.to_owned(),
-                };
-                ordinal += 1;
-                record.write_ndjson(&mut out);
-            }
-            Item::Bad { reason, line, .. } => eprintln!("bad frame at line {line}: {reason}"),
-        }
-        ControlFlow::Continue(())
-    })?;
+    for record in &output.records {
+        record.write_ndjson(&mut out);
+    }
     std::io::stdout().write_all(&out)?;
+    for dead in &output.dead_letters {
+        eprintln!("dead letter: {}", dead.reason);
+    }
+    let summary = output.result.transpose()?;
     eprintln!(
         "{} records from {} compressed bytes ({} decompressed)",
-        summary.frames.events, summary.compressed_bytes, summary.decompressed_bytes
+        output.records.len(),
+        summary.map_or(0, |s| s.compressed_bytes),
+        summary.map_or(0, |s| s.decompressed_bytes)
     );
     Ok(())
 }
