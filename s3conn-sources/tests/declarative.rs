@@ -68,6 +68,84 @@ fn teleport_spec_matches_builtin_on_fixtures_and_edge_cases() {
     assert_same(&builtin, &spec, "edge/cases.ndjson", edge);
 }
 
+/// Thousands of random events built from the fields Teleport reads and values of every JSON
+/// type: the spec and the built-in source agree on every one.
+#[cfg(feature = "teleport")]
+#[test]
+fn teleport_spec_matches_builtin_on_random_events() {
+    let keys = [
+        "time",
+        "event",
+        "code",
+        "user",
+        "updated_by",
+        "identity",
+        "addr.remote",
+        "server_hostname",
+        "cluster_name",
+        "success",
+        "error",
+        "other",
+    ];
+    let values = [
+        "null",
+        "true",
+        "false",
+        "0",
+        "7",
+        "-3",
+        "2.5",
+        "1714564800",
+        "1714564800123",
+        "\"\"",
+        "\"x\"",
+        "\"T1000W\"",
+        "\"T2000I\"",
+        "\"t3002e\"",
+        "\"2024-05-01T12:00:00Z\"",
+        "\"2024-05-01 12:00:00.5\"",
+        "\"198.51.100.5:22\"",
+        "\"[2001:db8::1]:22\"",
+        "\"2001:db8:::43026\"",
+        "\":22\"",
+        "[]",
+        "[\"\",\"a\"]",
+        "[1]",
+        "{}",
+        "{\"user\":\"u\"}",
+        "{\"user\":\"\",\"client_ip\":\"1.2.3.4:5\"}",
+        "{\"client_ip\":[\"10.0.0.1\"]}",
+        "{\"user\":7}",
+    ];
+    // A small deterministic generator (xorshift64*).
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: usize| -> usize {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    };
+    let mut text = String::new();
+    for _ in 0..4000 {
+        let count = next(keys.len() + 1);
+        let fields: Vec<String> = (0..count)
+            .map(|_| {
+                format!(
+                    "\"{}\":{}",
+                    keys[next(keys.len())],
+                    values[next(values.len())]
+                )
+            })
+            .collect();
+        text.push_str(&format!("{{{}}}\n", fields.join(",")));
+    }
+    let (builtin, spec) = both();
+    assert_eq!(
+        assert_same(&builtin, &spec, "random.ndjson", text.as_bytes()),
+        4000
+    );
+}
+
 #[cfg(feature = "teleport")]
 #[test]
 fn teleport_spec_matches_builtin_on_samples() {
