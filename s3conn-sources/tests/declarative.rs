@@ -332,3 +332,41 @@ fn bad_specs_name_the_field() {
         other => panic!("expected Io error, got {other:?}"),
     }
 }
+
+/// The example in `specs/README.md` loads and behaves as documented.
+#[test]
+fn readme_example_spec_works() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/README.md"))
+            .expect("specs/README.md");
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let len = readme[start..].find("```").expect("block end");
+    let src = DeclarativeSource::from_toml_str(&readme[start..start + len]).expect("example loads");
+    let src: Arc<dyn LogSource> = Arc::new(src);
+    let doc = br#"{"entries":[{"meta":{"created":"2024-05-01T12:00:00Z"},"action":"delete","actor":{"arn":"arn:aws:iam::1:user/ann"},"client":"198.51.100.1:443","host":"h","status":"denied"},{"ts":1714564800123,"status":"ok"},{"status":""}]}"#;
+    let out = run(&src, "acme/1.json", doc);
+    let r = out.records();
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0].fields.event_type.as_deref(), Some("entries"));
+    assert_eq!(r[0].fields.user.as_deref(), Some("ann"));
+    assert_eq!(r[0].fields.src_ip.as_deref(), Some("198.51.100.1"));
+    assert_eq!(r[0].fields.outcome, Some(s3conn_core::Outcome::Failure));
+    assert_eq!(r[1].fields.timestamp_ms, Some(1_714_564_800_123));
+    assert_eq!(r[1].fields.outcome, Some(s3conn_core::Outcome::Success));
+    assert_eq!(r[2].fields.outcome, None);
+    assert!(r[2].fields.fallback_reason.is_some());
+    // Mixed-type `equals` in TOML compares as JSON values.
+    let mixed = DeclarativeSource::from_toml_str(&format!(
+        "{HEAD}[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\nequals=[false, 'no', 403]\nresult='failure'\n"
+    ))
+    .expect("mixed equals");
+    let mixed: Arc<dyn LogSource> = Arc::new(mixed);
+    let out = run(
+        &mixed,
+        "k",
+        b"{\"s\":403}\n{\"s\":false}\n{\"s\":\"no\"}\n{\"s\":404}\n",
+    );
+    let o: Vec<_> = out.records().iter().map(|r| r.fields.outcome).collect();
+    let fail = Some(s3conn_core::Outcome::Failure);
+    assert_eq!(o, [fail, fail, fail, None]);
+}
