@@ -1,5 +1,7 @@
 //! Per-source throughput: decode + normalize of a ~1 MiB object (MB/s, `Throughput::Bytes`), and
-//! normalize alone over the decoded events (records/s, `Throughput::Elements`).
+//! normalize alone over the decoded events (records/s, `Throughput::Elements`), next to the cost
+//! of fully parsing the same events into `serde_json::Value` (the baseline the typed partial
+//! readers avoid).
 //!
 //! The corpus of each source is the real published samples in `shared/samples/<folder>/` when
 //! that folder exists beside the workspace (read at run time, never copied), else the crate's own
@@ -144,6 +146,18 @@ fn bench_sources(c: &mut Criterion) {
                 for (raw, list) in &events {
                     let f = source.normalize(&Event::new(raw, &ctx, list.as_deref()));
                     n += u64::from(f.timestamp_ms.is_some());
+                }
+                black_box(n)
+            });
+        });
+        // Baseline: what a full `serde_json::Value` parse of the same events costs.
+        g.bench_function("baseline-full-value-parse", |b| {
+            b.iter(|| {
+                let mut n = 0u64;
+                for (raw, _) in &events {
+                    let v: serde_json::Value =
+                        serde_json::from_str(raw.get()).unwrap_or(serde_json::Value::Null);
+                    n += u64::from(v.is_object());
                 }
                 black_box(n)
             });
