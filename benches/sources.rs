@@ -103,6 +103,7 @@ fn bench_sources(c: &mut Criterion) {
         None,
         Some(1),
     );
+    let mut sources: Vec<(String, Arc<dyn LogSource>, &str, &str)> = Vec::new();
     for (id, folder) in [
         ("aws-cloudtrail", "cloudtrail"),
         ("crowdstrike", "crowdstrike"),
@@ -110,10 +111,22 @@ fn bench_sources(c: &mut Criterion) {
         ("proofpoint", "proofpoint"),
         ("teleport", "teleport"),
     ] {
-        let Ok(source) = registry.get(id) else {
-            continue;
-        };
-        let (bytes, origin) = corpus(id, folder);
+        if let Ok(source) = registry.get(id) {
+            sources.push((id.to_owned(), source, id, folder));
+        }
+    }
+    // The declarative twin of `teleport`, to show what a spec costs against Rust code.
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("s3conn-sources/specs/teleport.toml");
+    if let Ok(s) = s3conn_sources::DeclarativeSource::from_path(spec) {
+        sources.push((
+            "teleport-spec".to_owned(),
+            Arc::new(s),
+            "teleport",
+            "teleport",
+        ));
+    }
+    for (id, source, fixtures, folder) in sources {
+        let (bytes, origin) = corpus(fixtures, folder);
         let events = decode_all(&source, &bytes);
         eprintln!(
             "{id}: {} bytes, {} events, from {origin}",

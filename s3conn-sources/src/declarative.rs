@@ -305,8 +305,8 @@ impl From<OutcomeName> for Outcome {
 /// Where a value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Locator {
-    /// A JSON pointer (`/a/b`).
-    Pointer(String),
+    /// A JSON pointer (`/a/b`), split into its unescaped tokens once, at load time.
+    Pointer(Vec<String>),
     /// A top-level key, taken literally (may contain `.` or `/`-free text).
     Key(String),
     /// The name of the list the event was expanded from.
@@ -325,8 +325,12 @@ impl Locator {
         if s.is_empty() {
             return Err(invalid(field, "empty pointer"));
         }
-        if s.starts_with('/') {
-            Ok(Locator::Pointer(s.to_owned()))
+        if let Some(rest) = s.strip_prefix('/') {
+            Ok(Locator::Pointer(
+                rest.split('/')
+                    .map(|t| t.replace("~1", "/").replace("~0", "~"))
+                    .collect(),
+            ))
         } else if s.starts_with('$') {
             Err(invalid(
                 field,
@@ -339,11 +343,26 @@ impl Locator {
 
     fn lookup<'v>(&self, v: &'v Value) -> Option<&'v Value> {
         match self {
-            Locator::Pointer(p) => v.pointer(p),
+            Locator::Pointer(tokens) => tokens.iter().try_fold(v, |at, t| match at {
+                Value::Object(map) => map.get(t.as_str()),
+                Value::Array(items) => index(t).and_then(|i| items.get(i)),
+                _ => None,
+            }),
             Locator::Key(k) => v.get(k),
             Locator::ListName => None,
         }
     }
+}
+
+/// An array index token of a JSON pointer (digits, no leading zero), as RFC 6901 defines it.
+fn index(token: &str) -> Option<usize> {
+    if token.is_empty()
+        || (token.len() > 1 && token.starts_with('0'))
+        || !token.bytes().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    token.parse().ok()
 }
 
 #[derive(Debug, Clone)]

@@ -370,3 +370,22 @@ fn readme_example_spec_works() {
     let fail = Some(s3conn_core::Outcome::Failure);
     assert_eq!(o, [fail, fail, fail, None]);
 }
+
+/// JSON pointers follow RFC 6901: `~1` is `/`, `~0` is `~`, array indices have no leading zero.
+#[test]
+fn pointer_tokens() {
+    let src = DeclarativeSource::from_toml_str(&format!(
+        "{HEAD}[timestamp]\nfields=['/a~1b/0']\n[fields]\nuser='/m~0n/list/1'\nhost='/arr/01'\n"
+    ))
+    .expect("spec");
+    let src: Arc<dyn LogSource> = Arc::new(src);
+    let out = run(
+        &src,
+        "k",
+        br#"{"a/b":["2024-05-01T12:00:00Z"],"m~n":{"list":["x","y"]},"arr":["p","q"]}"#,
+    );
+    let f = &out.records()[0].fields;
+    assert_eq!(f.timestamp_ms, Some(1_714_564_800_000));
+    assert_eq!(f.user.as_deref(), Some("y"));
+    assert_eq!(f.host, None, "leading zero is not an index");
+}
