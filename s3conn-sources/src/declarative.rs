@@ -46,6 +46,7 @@ use crate::util::{self, filetime_to_ms, strip_port, value_text, value_time, Time
 
 /// A spec that could not be loaded; the message names the field at fault.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SpecError {
     /// The spec file could not be read.
     #[error("cannot read source spec {path}: {source}")]
