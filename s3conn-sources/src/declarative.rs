@@ -30,19 +30,23 @@
 //! number (its JSON text), or the first usable element of an array; objects, booleans and null are
 //! absent. Errors name the offending field.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::path::Path;
 use std::sync::Arc;
 
 use s3conn_core::time::parse_rfc3339;
 use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, Outcome, SourceInfo};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::util::{self, filetime_to_ms, strip_port, value_text, value_time, TimeVal};
 
 /// A spec that could not be loaded; the message names the field at fault.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SpecError {
     /// The spec file could not be read.
     #[error("cannot read source spec {path}: {source}")]
@@ -305,8 +309,8 @@ impl From<OutcomeName> for Outcome {
 /// Where a value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Locator {
-    /// A JSON pointer (`/a/b`).
-    Pointer(String),
+    /// A JSON pointer (`/a/b`), split into its unescaped tokens once, at load time.
+    Pointer(Vec<String>),
     /// A top-level key, taken literally (may contain `.` or `/`-free text).
     Key(String),
     /// The name of the list the event was expanded from.
@@ -325,8 +329,12 @@ impl Locator {
         if s.is_empty() {
             return Err(invalid(field, "empty pointer"));
         }
-        if s.starts_with('/') {
-            Ok(Locator::Pointer(s.to_owned()))
+        if let Some(rest) = s.strip_prefix('/') {
+            Ok(Locator::Pointer(
+                rest.split('/')
+                    .map(|t| t.replace("~1", "/").replace("~0", "~"))
+                    .collect(),
+            ))
         } else if s.starts_with('$') {
             Err(invalid(
                 field,
@@ -337,13 +345,121 @@ impl Locator {
         }
     }
 
-    fn lookup<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+    /// The top-level key this location starts at (`None` for `$list`).
+    fn top(&self) -> Option<&str> {
         match self {
-            Locator::Pointer(p) => v.pointer(p),
-            Locator::Key(k) => v.get(k),
+            Locator::Pointer(tokens) => tokens.first().map(String::as_str),
+            Locator::Key(k) => Some(k),
             Locator::ListName => None,
         }
     }
+
+    fn lookup<'v>(&self, doc: &'v Doc<'_, '_>) -> Option<&'v Value> {
+        let start = doc.top(self.top()?)?;
+        match self {
+            Locator::Pointer(tokens) => tokens.iter().skip(1).try_fold(start, |at, t| match at {
+                Value::Object(map) => map.get(t.as_str()),
+                Value::Array(items) => index(t).and_then(|i| items.get(i)),
+                _ => None,
+            }),
+            _ => Some(start),
+        }
+    }
+}
+
+/// The top-level fields of one event that a spec reads: found by one scan that skips every other
+/// field, each parsed into a `Value` only when first read.
+struct Doc<'k, 'a> {
+    keys: &'k [String],
+    raws: Vec<Option<&'a RawValue>>,
+    parsed: Vec<OnceCell<Option<Value>>>,
+}
+
+impl<'k, 'a> Doc<'k, 'a> {
+    /// Scans an event object; `None` if it is not one.
+    fn scan(keys: &'k [String], json: &'a str) -> Option<Self> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let raws = TopScan { keys }.deserialize(&mut de).ok()?;
+        Some(Doc {
+            keys,
+            parsed: (0..keys.len()).map(|_| OnceCell::new()).collect(),
+            raws,
+        })
+    }
+
+    fn top(&self, key: &str) -> Option<&Value> {
+        let i = self.keys.iter().position(|k| k == key)?;
+        let raw = (*self.raws.get(i)?)?;
+        self.parsed
+            .get(i)?
+            .get_or_init(|| serde_json::from_str(raw.get()).ok())
+            .as_ref()
+    }
+}
+
+/// Collects the raw values of the wanted top-level keys (the last of duplicates wins, as in a
+/// parsed `Value`).
+struct TopScan<'k> {
+    keys: &'k [String],
+}
+
+impl<'de> DeserializeSeed<'de> for TopScan<'_> {
+    type Value = Vec<Option<&'de RawValue>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopScan<'_> {
+    type Value = Vec<Option<&'de RawValue>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = vec![None; self.keys.len()];
+        while let Some(key) = map.next_key::<KeyText<'de>>()? {
+            match self.keys.iter().position(|k| *k == *key.0) {
+                Some(i) => out[i] = Some(map.next_value::<&'de RawValue>()?),
+                None => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// An object key, borrowed when it has no escapes.
+struct KeyText<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for KeyText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyText<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V).map(|k| KeyText(k.0))
+    }
+}
+
+/// An array index token of a JSON pointer (digits, no leading zero), as RFC 6901 defines it.
+fn index(token: &str) -> Option<usize> {
+    if token.is_empty()
+        || (token.len() > 1 && token.starts_with('0'))
+        || !token.bytes().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    token.parse().ok()
 }
 
 #[derive(Debug, Clone)]
@@ -372,6 +488,8 @@ pub struct DeclarativeSource {
     info: Arc<SourceInfo>,
     spec: SourceSpec,
     time_fields: Vec<Locator>,
+    /// Every top-level key a location starts at (what one scan of an event collects).
+    top_keys: Vec<String>,
     event_name: Option<CompiledField>,
     event_type: Option<CompiledField>,
     user: Option<CompiledField>,
@@ -518,7 +636,26 @@ impl DeclarativeSource {
                 result: r.result.into(),
             });
         }
+        let mut top_keys: Vec<String> = Vec::new();
+        let all_fields = [&event_name, &event_type, &user, &src_ip, &host];
+        let locators = time_fields
+            .iter()
+            .chain(
+                all_fields
+                    .iter()
+                    .filter_map(|f| f.as_ref())
+                    .flat_map(|f| f.from.iter()),
+            )
+            .chain(rules.iter().map(|r| &r.at));
+        for loc in locators {
+            if let Some(k) = loc.top() {
+                if !top_keys.iter().any(|t| t == k) {
+                    top_keys.push(k.to_owned());
+                }
+            }
+        }
         Ok(DeclarativeSource {
+            top_keys,
             info: Arc::new(SourceInfo::new(
                 &spec.id,
                 &spec.display_name,
@@ -603,13 +740,11 @@ fn apply(transform: Transform, s: &str) -> Option<String> {
     }
 }
 
-fn extract(field: &Option<CompiledField>, v: &Value, list: Option<&str>) -> Option<String> {
+fn extract(field: &Option<CompiledField>, v: &Doc<'_, '_>, list: Option<&str>) -> Option<String> {
     let f = field.as_ref()?;
     f.from.iter().find_map(|loc| {
         let text = match loc {
-            Locator::ListName => list
-                .filter(|l| !l.is_empty())
-                .map(std::borrow::Cow::Borrowed),
+            Locator::ListName => list.filter(|l| !l.is_empty()).map(Cow::Borrowed),
             _ => loc.lookup(v).and_then(value_text),
         }?;
         apply(f.transform, &text)
@@ -617,7 +752,7 @@ fn extract(field: &Option<CompiledField>, v: &Value, list: Option<&str>) -> Opti
 }
 
 impl CompiledRule {
-    fn matches(&self, v: &Value) -> bool {
+    fn matches(&self, v: &Doc<'_, '_>) -> bool {
         let found = self.at.lookup(v);
         match &self.matcher {
             Matcher::Equals(values) => found.is_some_and(|x| values.iter().any(|w| w == x)),
@@ -660,10 +795,10 @@ impl LogSource for DeclarativeSource {
         if !util::is_object(event) {
             return util::fallback(util::NOT_OBJECT);
         }
-        let v = event.value();
-        if !v.is_object() {
+        let Some(v) = Doc::scan(&self.top_keys, event.raw().get()) else {
             return util::fallback(util::NOT_OBJECT);
-        }
+        };
+        let v = &v;
         let formats = &self.spec.timestamp.formats;
         let timestamp_ms = self.time_fields.iter().find_map(|loc| {
             let x = loc.lookup(v)?;

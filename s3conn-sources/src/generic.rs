@@ -1,4 +1,5 @@
-//! Any JSON: time from the first usable of a configurable list of top-level fields.
+//! Any JSON: time from the first usable of a configurable list of fields (top-level keys, or JSON
+//! pointers for nested ones).
 //!
 //! Times may be RFC 3339 with any offset or fraction, or epoch seconds / milliseconds /
 //! microseconds / nanoseconds as numbers or numeric strings (told apart by magnitude). When none of
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use s3conn_core::{Event, LogSource, Normalized, SourceInfo};
 use serde::de::DeserializeSeed;
 
-use crate::util::{self, KeyScan, TimeVal};
+use crate::util::{self, value_time, KeyScan, TimeVal};
 
 /// Registry id of the generic source.
 pub const ID: &str = "generic";
@@ -24,10 +25,14 @@ pub const DEFAULT_TIME_FIELDS: [&str; 6] =
 /// The default list fields split into events.
 pub const DEFAULT_EXPAND_FIELDS: [&str; 3] = ["Records", "records", "Events"];
 
-/// Settings of the generic source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Settings of the generic source (deserializable from a config file; missing keys take the
+/// defaults).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GenericOptions {
-    /// Top-level fields holding the event time, in order of preference.
+    /// Fields holding the event time, in order of preference: a top-level key (taken literally,
+    /// dots included), or a JSON pointer starting with `/` for a nested field
+    /// (`/properties/log/requestReceivedTimestamp`).
     pub time_fields: Vec<String>,
     /// Object fields whose arrays hold the events.
     pub expand_fields: Vec<String>,
@@ -130,12 +135,13 @@ impl LogSource for GenericJson {
         }
         let fields = &self.options.time_fields;
         let n = fields.len();
-        // Slots 0..n: the configured fields; slots n..n+GUESSES: guessed fields in document order.
+        // Slots 0..n: the configured top-level keys (pointers are read afterwards, only when
+        // needed); slots n..n+GUESSES: guessed fields in document order.
         const GUESSES: usize = 4;
         let guess = self.options.guess_time_fields;
         let next_guess = std::cell::Cell::new(n);
         let want = |key: &str| -> Option<usize> {
-            if let Some(i) = fields.iter().position(|f| f == key) {
+            if let Some(i) = fields.iter().position(|f| f == key && !f.starts_with('/')) {
                 return Some(i);
             }
             if guess && looks_like_time(key) && next_guess.get() < n + GUESSES {
@@ -154,11 +160,26 @@ impl LogSource for GenericJson {
             Ok(v) => v,
             Err(_) => return util::fallback(util::NOT_OBJECT),
         };
+        let configured = fields.iter().enumerate().find_map(|(i, f)| {
+            if f.starts_with('/') {
+                event
+                    .value()
+                    .pointer(f)
+                    .map(value_time)
+                    .and_then(|t| t.to_ms())
+            } else {
+                found.get(i).and_then(TimeVal::to_ms)
+            }
+        });
+        // A guessed field only counts when it reads as a date from 2000 on.
+        let guessed = || {
+            found
+                .iter()
+                .skip(n)
+                .find_map(|t| t.to_ms().filter(|&ms| ms >= GUESS_MIN_MS))
+        };
         util::finish(Normalized {
-            timestamp_ms: found.iter().enumerate().find_map(|(i, t)| {
-                // A guessed field only counts when it reads as a date from 2000 on.
-                t.to_ms().filter(|&ms| i < n || ms >= GUESS_MIN_MS)
-            }),
+            timestamp_ms: configured.or_else(guessed),
             ..Normalized::default()
         })
     }

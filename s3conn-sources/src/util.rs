@@ -9,7 +9,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::net::IpAddr;
 
-use s3conn_core::time::{epoch_to_ms, parse_epoch_str, str_to_ms};
+use s3conn_core::time::{epoch_to_ms, str_to_ms, value_to_ms};
 use s3conn_core::{Event, Normalized};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -257,23 +257,10 @@ pub fn filetime_to_ms(ticks: u64) -> Option<i64> {
     i64::try_from(ms).ok().filter(|&m| m > 0)
 }
 
-/// An integer epoch of unknown unit to milliseconds (same magnitude rules as the core).
+/// An integer epoch of unknown unit to milliseconds (the core's magnitude rules, exact for
+/// integers).
 pub fn u64_epoch_to_ms(n: u64) -> Option<i64> {
-    // The core's string parser implements the integer rules exactly; avoid float rounding.
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[i..])
-        .ok()
-        .and_then(parse_epoch_str)
+    value_to_ms(&serde_json::Value::from(n))
 }
 
 struct TimeVisitor;

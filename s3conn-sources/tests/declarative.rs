@@ -68,6 +68,84 @@ fn teleport_spec_matches_builtin_on_fixtures_and_edge_cases() {
     assert_same(&builtin, &spec, "edge/cases.ndjson", edge);
 }
 
+/// Thousands of random events built from the fields Teleport reads and values of every JSON
+/// type: the spec and the built-in source agree on every one.
+#[cfg(feature = "teleport")]
+#[test]
+fn teleport_spec_matches_builtin_on_random_events() {
+    let keys = [
+        "time",
+        "event",
+        "code",
+        "user",
+        "updated_by",
+        "identity",
+        "addr.remote",
+        "server_hostname",
+        "cluster_name",
+        "success",
+        "error",
+        "other",
+    ];
+    let values = [
+        "null",
+        "true",
+        "false",
+        "0",
+        "7",
+        "-3",
+        "2.5",
+        "1714564800",
+        "1714564800123",
+        "\"\"",
+        "\"x\"",
+        "\"T1000W\"",
+        "\"T2000I\"",
+        "\"t3002e\"",
+        "\"2024-05-01T12:00:00Z\"",
+        "\"2024-05-01 12:00:00.5\"",
+        "\"198.51.100.5:22\"",
+        "\"[2001:db8::1]:22\"",
+        "\"2001:db8:::43026\"",
+        "\":22\"",
+        "[]",
+        "[\"\",\"a\"]",
+        "[1]",
+        "{}",
+        "{\"user\":\"u\"}",
+        "{\"user\":\"\",\"client_ip\":\"1.2.3.4:5\"}",
+        "{\"client_ip\":[\"10.0.0.1\"]}",
+        "{\"user\":7}",
+    ];
+    // A small deterministic generator (xorshift64*).
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: usize| -> usize {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    };
+    let mut text = String::new();
+    for _ in 0..4000 {
+        let count = next(keys.len() + 1);
+        let fields: Vec<String> = (0..count)
+            .map(|_| {
+                format!(
+                    "\"{}\":{}",
+                    keys[next(keys.len())],
+                    values[next(values.len())]
+                )
+            })
+            .collect();
+        text.push_str(&format!("{{{}}}\n", fields.join(",")));
+    }
+    let (builtin, spec) = both();
+    assert_eq!(
+        assert_same(&builtin, &spec, "random.ndjson", text.as_bytes()),
+        4000
+    );
+}
+
 #[cfg(feature = "teleport")]
 #[test]
 fn teleport_spec_matches_builtin_on_samples() {
@@ -253,4 +331,61 @@ fn bad_specs_name_the_field() {
         Err(SpecError::Io { path, .. }) => assert!(path.contains("nonexistent")),
         other => panic!("expected Io error, got {other:?}"),
     }
+}
+
+/// The example in `specs/README.md` loads and behaves as documented.
+#[test]
+fn readme_example_spec_works() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/README.md"))
+            .expect("specs/README.md");
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let len = readme[start..].find("```").expect("block end");
+    let src = DeclarativeSource::from_toml_str(&readme[start..start + len]).expect("example loads");
+    let src: Arc<dyn LogSource> = Arc::new(src);
+    let doc = br#"{"entries":[{"meta":{"created":"2024-05-01T12:00:00Z"},"action":"delete","actor":{"arn":"arn:aws:iam::1:user/ann"},"client":"198.51.100.1:443","host":"h","status":"denied"},{"ts":1714564800123,"status":"ok"},{"status":""}]}"#;
+    let out = run(&src, "acme/1.json", doc);
+    let r = out.records();
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0].fields.event_type.as_deref(), Some("entries"));
+    assert_eq!(r[0].fields.user.as_deref(), Some("ann"));
+    assert_eq!(r[0].fields.src_ip.as_deref(), Some("198.51.100.1"));
+    assert_eq!(r[0].fields.outcome, Some(s3conn_core::Outcome::Failure));
+    assert_eq!(r[1].fields.timestamp_ms, Some(1_714_564_800_123));
+    assert_eq!(r[1].fields.outcome, Some(s3conn_core::Outcome::Success));
+    assert_eq!(r[2].fields.outcome, None);
+    assert!(r[2].fields.fallback_reason.is_some());
+    // Mixed-type `equals` in TOML compares as JSON values.
+    let mixed = DeclarativeSource::from_toml_str(&format!(
+        "{HEAD}[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\nequals=[false, 'no', 403]\nresult='failure'\n"
+    ))
+    .expect("mixed equals");
+    let mixed: Arc<dyn LogSource> = Arc::new(mixed);
+    let out = run(
+        &mixed,
+        "k",
+        b"{\"s\":403}\n{\"s\":false}\n{\"s\":\"no\"}\n{\"s\":404}\n",
+    );
+    let o: Vec<_> = out.records().iter().map(|r| r.fields.outcome).collect();
+    let fail = Some(s3conn_core::Outcome::Failure);
+    assert_eq!(o, [fail, fail, fail, None]);
+}
+
+/// JSON pointers follow RFC 6901: `~1` is `/`, `~0` is `~`, array indices have no leading zero.
+#[test]
+fn pointer_tokens() {
+    let src = DeclarativeSource::from_toml_str(&format!(
+        "{HEAD}[timestamp]\nfields=['/a~1b/0']\n[fields]\nuser='/m~0n/list/1'\nhost='/arr/01'\n"
+    ))
+    .expect("spec");
+    let src: Arc<dyn LogSource> = Arc::new(src);
+    let out = run(
+        &src,
+        "k",
+        br#"{"a/b":["2024-05-01T12:00:00Z"],"m~n":{"list":["x","y"]},"arr":["p","q"]}"#,
+    );
+    let f = &out.records()[0].fields;
+    assert_eq!(f.timestamp_ms, Some(1_714_564_800_000));
+    assert_eq!(f.user.as_deref(), Some("y"));
+    assert_eq!(f.host, None, "leading zero is not an index");
 }

@@ -241,6 +241,32 @@ fn generic_time_formats() {
         br#"{"at":"2024-05-01T12:00:00Z","time":"1999-01-01T00:00:00Z"}"#,
     );
     assert_eq!(out.records()[0].fields.timestamp_ms, Some(base));
+
+    // Nested fields by JSON pointer, options read from a config document.
+    let options: s3conn_sources::GenericOptions = serde_json::from_str(
+        r#"{"time_fields":["/properties/log/requestReceivedTimestamp","addr.time"],"guess_time_fields":false}"#,
+    )
+    .expect("options");
+    assert_eq!(
+        options.expand_fields,
+        s3conn_sources::GenericOptions::default().expand_fields
+    );
+    let nested: Arc<dyn LogSource> = Arc::new(s3conn_sources::GenericJson::with_options(options));
+    let doc = br#"{"properties":{"log":{"requestReceivedTimestamp":"2024-05-01T12:00:00.000001Z"}},"time":"2000-01-01T00:00:00Z"}
+{"addr.time":1714564800,"properties":"flat"}
+{"query_timestamp":"2024-05-01T12:00:00Z"}
+"#;
+    let out = run(&nested, "k", doc);
+    let t: Vec<_> = out
+        .records()
+        .iter()
+        .map(|r| r.fields.timestamp_ms)
+        .collect();
+    assert_eq!(
+        t,
+        [Some(base), Some(base), None],
+        "pointer, dotted key, guessing off"
+    );
 }
 
 #[test]

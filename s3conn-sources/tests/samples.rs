@@ -31,6 +31,8 @@ struct Tally {
     skipped: usize,
     records: usize,
     fallbacks: Vec<String>,
+    /// Records with event_name, event_type, user, src_ip, host, outcome.
+    coverage: [usize; 6],
 }
 
 fn run_folder(source_id: &str, folder: &Path) -> Tally {
@@ -53,6 +55,18 @@ fn run_folder(source_id: &str, folder: &Path) -> Tally {
             Output::Records(recs) => {
                 t.records += recs.len();
                 for r in &recs {
+                    let f = &r.fields;
+                    let has = [
+                        f.event_name.is_some(),
+                        f.event_type.is_some(),
+                        f.user.is_some(),
+                        f.src_ip.is_some(),
+                        f.host.is_some(),
+                        f.outcome.is_some(),
+                    ];
+                    for (c, h) in t.coverage.iter_mut().zip(has) {
+                        *c += usize::from(h);
+                    }
                     if let Some(reason) = &r.fields.fallback_reason {
                         t.fallbacks.push(format!(
                             "{key}#{}: {reason}: {}",
@@ -64,7 +78,16 @@ fn run_folder(source_id: &str, folder: &Path) -> Tally {
             }
         }
     }
-    eprintln!("{source_id} over {}: {t:?}", folder.display());
+    eprintln!(
+        "{source_id} over {}: {} files, {} skipped, {} records, {} fallbacks; \
+         with event_name/event_type/user/src_ip/host/outcome: {:?}",
+        folder.display(),
+        t.files,
+        t.skipped,
+        t.records,
+        t.fallbacks.len(),
+        t.coverage
+    );
     t
 }
 

@@ -1,15 +1,14 @@
-//! Test harness: turns an object's bytes into records the way the connector does (the core's
-//! decoder: decompress, frame, expand; then the source's normalize).
+//! Test harness: turns an object's bytes into records the way the connector does: the source's
+//! key check, then the core's `process_object_bytes` (decompress, frame, expand, normalize).
 
 #![allow(dead_code)]
 
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use s3conn_core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
-use s3conn_core::{Event, KeyVerdict, LogSource, ObjectContext, ObjectRef, Record};
-use serde_json::value::RawValue;
+use s3conn_core::decode::DecoderConfig;
+use s3conn_core::process::process_object_bytes;
+use s3conn_core::{KeyVerdict, LogSource, ObjectContext, ObjectRef, Record};
 
 /// Fallback time given to every test object (2023-11-14T22:13:20Z).
 pub const LAST_MODIFIED_MS: i64 = 1_700_000_000_000;
@@ -47,75 +46,28 @@ impl Output {
     }
 }
 
-/// Removes insignificant white space from JSON text (outside strings), so a pretty-printed event
-/// serializes on one NDJSON line. Values, key order and escapes are kept byte for byte.
-pub fn compact(raw: &RawValue) -> Box<RawValue> {
-    let text = raw.get();
-    if !text.contains(['\n', '\r']) {
-        return raw.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let (mut in_str, mut escaped) = (false, false);
-    for c in text.chars() {
-        if in_str {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_str = false;
-            }
-        } else if c == '"' {
-            in_str = true;
-            out.push(c);
-        } else if !c.is_ascii_whitespace() {
-            out.push(c);
-        }
-    }
-    RawValue::from_string(out).expect("compacted JSON stays valid")
-}
-
-/// Runs a source over one object, decoding it with the core's standard decoder.
-///
-/// Pretty-printed events are compacted first (see [`compact`]): the core keeps an event's bytes
-/// as framed, and a record line must not contain raw newlines.
+/// Runs a source over one object through the core's `process_object_bytes` (the pipeline's own
+/// decode + normalize path), after the source's key check as the pipeline does it.
 pub fn run(source: &Arc<dyn LogSource>, key: &str, bytes: &[u8]) -> Output {
     if let KeyVerdict::Skip(reason) = source.accept_key(key) {
         return Output::Skipped(reason);
     }
-    let ctx = Arc::new(ObjectContext::new(
+    let ctx = ObjectContext::new(
         ObjectRef::new("test-bucket", key),
         None,
         None,
         Some(LAST_MODIFIED_MS),
-    ));
-    let decoder = JsonDecoder::new(&DecoderConfig::default());
-    let mut records = Vec::new();
-    let mut on_item = |item: Item<'_>| {
-        match item {
-            Item::Event { raw, list, .. } => {
-                let raw = compact(raw);
-                let event = Event::new(&raw, &ctx, list);
-                let fields = source.normalize(&event);
-                let timestamp_ms = fields.timestamp_ms.unwrap_or(LAST_MODIFIED_MS);
-                records.push(Record {
-                    source: Arc::clone(source.info()),
-                    context: Arc::clone(&ctx),
-                    ordinal: records.len() as u64,
-                    timestamp_ms,
-                    fields,
-                    event: raw,
-                });
-            }
-            Item::Bad { reason, line, .. } => panic!("{key}: bad frame at line {line}: {reason}"),
-        }
-        ControlFlow::Continue(())
-    };
-    decoder
-        .decode(Box::new(bytes), source.expand_fields(), &mut on_item)
-        .unwrap_or_else(|e| panic!("{key}: decode failed: {e}"));
-    Output::Records(records)
+    );
+    let out = process_object_bytes(source, &DecoderConfig::default(), ctx, bytes);
+    if let Some(d) = out.dead_letters.first() {
+        panic!("{key}: dead letter: {}", d.reason);
+    }
+    match out.result {
+        Some(Ok(_)) => {}
+        Some(Err(e)) => panic!("{key}: decode failed: {e}"),
+        None => panic!("{key}: no decode result"),
+    }
+    Output::Records(out.records)
 }
 
 /// Every file under `dir`, recursively, sorted.
