@@ -170,52 +170,8 @@ impl ObjectJob {
             ordinal,
             timestamp_ms: fields.timestamp_ms.unwrap_or(fallback_ms),
             fields,
-            event: single_line(raw),
+            event: raw.to_owned(),
         }
-    }
-}
-
-/// The event as one line: pretty-printed events lose their insignificant whitespace (values are
-/// untouched), so every record stays one NDJSON line.
-fn single_line(raw: &RawValue) -> Box<RawValue> {
-    let text = raw.get();
-    if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_none() {
-        return raw.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
-            out.push(c);
-        }
-    }
-    RawValue::from_string(out).unwrap_or_else(|_| raw.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pretty_events_become_one_line_with_values_untouched() {
-        let raw: &RawValue =
-            serde_json::from_str("{\n  \"a b\": \"x \\\" y\",\r\n  \"c\": [1, 2]\n}").unwrap();
-        assert_eq!(single_line(raw).get(), "{\"a b\":\"x \\\" y\",\"c\":[1,2]}");
-        let compact: &RawValue = serde_json::from_str("{\"a\": 1}").unwrap();
-        assert_eq!(single_line(compact).get(), "{\"a\": 1}");
     }
 }
 

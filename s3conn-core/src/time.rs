@@ -158,7 +158,8 @@ pub fn parse_epoch_str(s: &str) -> Option<i64> {
     integer_epoch_to_ms(n)
 }
 
-fn integer_epoch_to_ms(n: u64) -> Option<i64> {
+/// Converts an integer epoch of unknown unit to milliseconds, telling the unit by magnitude.
+pub fn integer_epoch_to_ms(n: u64) -> Option<i64> {
     let ms = if n < 100_000_000_000 {
         n.checked_mul(1000)?
     } else if n < 100_000_000_000_000 {
@@ -194,6 +195,17 @@ pub fn value_to_ms(v: &Value) -> Option<i64> {
         Value::String(s) => str_to_ms(s),
         _ => None,
     }
+}
+
+/// Converts a Windows FILETIME (100 ns intervals since 1601-01-01) to epoch milliseconds.
+///
+/// ```
+/// assert_eq!(s3conn_core::time::filetime_to_ms(133_433_951_380_000_000), Some(1_698_921_538_000));
+/// ```
+pub fn filetime_to_ms(ft: u64) -> Option<i64> {
+    const EPOCH_DIFF_MS: i64 = 11_644_473_600_000;
+    let ms = i64::try_from(ft / 10_000).ok()? - EPOCH_DIFF_MS;
+    (ms > 0).then_some(ms)
 }
 
 /// Reads a timestamp from a string: a numeric epoch string or RFC 3339.
