@@ -12,7 +12,7 @@ use std::time::Duration;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use common::{unique, Moto, REGION};
-use s3conn_aws::{AwsClients, Connector, QueueUrl};
+use s3conn_aws::{AwsClients, Connector, QueueUrl, SqsQueue};
 use s3conn_core::sink::{MemoryDeadLetter, MemorySink};
 use s3conn_core::Queue;
 use tokio_util::sync::CancellationToken;
@@ -197,4 +197,77 @@ async fn every_record_arrives_once_and_the_queue_is_drained() {
         stats.messages_acknowledged, stats.messages_received,
         "{stats:?}"
     );
+}
+
+#[tokio::test]
+async fn two_connectors_on_one_queue_share_the_work_each_record_once() {
+    let moto = Moto::start();
+    let clients = moto.clients().await;
+    let queue_url = moto.create_queue(&clients, &unique("shared")).await;
+    let bucket = unique("logs");
+    moto.create_bucket(&clients, &bucket).await;
+    notify(&clients, &bucket, &queue_url).await;
+    for i in 0..24 {
+        let body = lines(&format!("obj{i}"), 10);
+        let body = if i % 2 == 0 { gzip(&body) } else { body };
+        put(&clients, &bucket, &format!("part/{i:02}.ndjson"), body).await;
+    }
+
+    let mut runs = Vec::new();
+    let mut sinks = Vec::new();
+    for _ in 0..2 {
+        let config = moto
+            .config(&queue_url)
+            .buckets([bucket.clone()])
+            .multiple_logs_per_file(true)
+            .concurrency(2)
+            .build()
+            .unwrap();
+        let connector = Connector::new(config).await.unwrap();
+        let source = s3conn_sources::builtin_registry().get("generic").unwrap();
+        let sink = Arc::new(MemorySink::new());
+        let mut settings = connector.pipeline_config();
+        settings.drain = true;
+        settings.receive_wait = Duration::from_secs(2);
+        settings.receive_batch = 2;
+        let pipeline = connector
+            .pipeline(source, sink.clone())
+            .dead_letter(Arc::new(MemoryDeadLetter::new()))
+            .config(settings)
+            .build();
+        sinks.push(sink);
+        runs.push(tokio::spawn(async move {
+            pipeline.run(CancellationToken::new()).await
+        }));
+    }
+    let mut received = 0;
+    for run in runs {
+        let stats = tokio::time::timeout(Duration::from_secs(120), run)
+            .await
+            .expect("drains within 2 minutes")
+            .unwrap()
+            .unwrap();
+        received += stats.messages_received;
+    }
+    let mut markers: BTreeMap<String, usize> = BTreeMap::new();
+    for sink in &sinks {
+        for r in sink.records() {
+            let marker = r.event_value()["marker"].as_str().unwrap().to_string();
+            *markers.entry(marker).or_default() += 1;
+        }
+    }
+    assert_eq!(markers.len(), 240);
+    assert!(
+        markers.values().all(|&n| n == 1),
+        "each record exactly once across both"
+    );
+    assert_eq!(
+        received, 25,
+        "24 objects and the test event, each received once"
+    );
+    let left = SqsQueue::new(clients.sqs.clone(), queue_url)
+        .receive(10, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
 }
