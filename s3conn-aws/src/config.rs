@@ -9,8 +9,11 @@
 //! secret_access_key = "..."
 //! # session_token = "..."
 //! # role_arn = "arn:aws:iam::123456789012:role/s3conn-reader"
-//! file_type = "auto"                       # gzip | text | auto
-//! multiple_logs_per_file = true
+//! file_type = "auto"                       # auto | gzip | zstd | text
+//! multiple_logs_per_file = true            # one event per line (framing = "lines")
+//! # framing = "auto"                       # auto | single | lines
+//! # max_receive_count = 5                  # dead-letter, then delete, after 5 failed deliveries
+//! log_filters = [{ field = "eventName", action = "drop", equals = "Decrypt" }]
 //! log_source = "aws_cloudtrail"            # a registered id or a path to a declarative spec
 //! buckets = ["my-trail-bucket"]           # allow-list
 //! # key_prefix = "AWSLogs/"
@@ -39,6 +42,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
+pub use s3conn_core::decode::{FileType, Framing};
+use s3conn_core::filter::{FilterSpec, RecordFilters};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::s3::S3ObjectStore;
@@ -99,19 +104,6 @@ impl<'de> Deserialize<'de> for Secret {
         }
         d.deserialize_string(V)
     }
-}
-
-/// How objects are decompressed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileType {
-    /// Every object is gzip-compressed.
-    Gzip,
-    /// Every object is uncompressed text.
-    Text,
-    /// Sniff magic bytes, then headers, then the extension (the default).
-    #[default]
-    Auto,
 }
 
 /// Where credentials come from.
@@ -486,8 +478,10 @@ struct RawConfig {
     sqs_queue_url: Option<String>,
     file_type: Option<FileType>,
     multiple_logs_per_file: Option<bool>,
+    framing: Option<Framing>,
     log_source: Option<String>,
-    log_filters: Option<Vec<toml::Value>>,
+    log_filters: Option<Vec<FilterSpec>>,
+    max_receive_count: Option<u32>,
     endpoint_url: Option<String>,
     allow_http: Option<bool>,
     concurrency: Option<usize>,
@@ -523,14 +517,19 @@ pub struct ConnectorConfig {
     pub region: String,
     /// The queue URL.
     pub queue_url: QueueUrl,
-    /// How objects are decompressed (default `auto`).
+    /// Expected compression: `auto` (default, by magic bytes), `gzip`, `zstd` or `text`.
     pub file_type: FileType,
-    /// Whether an object holds many logs (lines, or a `Records` array) rather than one document.
+    /// The seed's "multiple logs per file": one JSON event per line (sets `framing` to `lines`).
     pub multiple_logs_per_file: bool,
+    /// How events are delimited: `auto` (default), `single` or `lines`.
+    pub framing: Framing,
     /// Log source: a registered id or a path to a declarative spec (resolved by the caller).
     pub log_source: String,
-    /// Log filters, passed through unparsed.
-    pub log_filters: Vec<toml::Value>,
+    /// Log filters (the seed's "Log Filters"), validated.
+    pub log_filters: Vec<FilterSpec>,
+    /// Give up on a message failing permanently after this many deliveries: dead-letter it, then
+    /// acknowledge. Unset (default): keep it for the queue's own redrive policy.
+    pub max_receive_count: Option<u32>,
     /// Endpoint of an S3/SQS-compatible service (path-style addressing).
     pub endpoint_url: Option<String>,
     /// Whether a plain `http://` endpoint is allowed.
@@ -657,6 +656,23 @@ impl RawConfig {
         let log_source =
             non_empty(self.log_source).ok_or_else(|| invalid("log_source", "is required"))?;
 
+        let log_filters = self.log_filters.unwrap_or_default();
+        RecordFilters::new(&log_filters).map_err(|e| invalid("log_filters", e.to_string()))?;
+        let multiple_logs_per_file = self.multiple_logs_per_file.unwrap_or(false);
+        let framing = match (multiple_logs_per_file, self.framing) {
+            (true, Some(f)) if f != Framing::Lines => {
+                return Err(invalid(
+                    "framing",
+                    "contradicts multiple_logs_per_file = true (one event per line)",
+                ))
+            }
+            (true, _) => Framing::Lines,
+            (false, f) => f.unwrap_or_default(),
+        };
+        if self.max_receive_count == Some(0) {
+            return Err(invalid("max_receive_count", "must be at least 1"));
+        }
+
         let concurrency = self.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
         if !(1..=1024).contains(&concurrency) {
             return Err(invalid("concurrency", "must be from 1 to 1024"));
@@ -701,9 +717,11 @@ impl RawConfig {
             region,
             queue_url,
             file_type: self.file_type.unwrap_or_default(),
-            multiple_logs_per_file: self.multiple_logs_per_file.unwrap_or(false),
+            multiple_logs_per_file,
+            framing,
             log_source,
-            log_filters: self.log_filters.unwrap_or_default(),
+            log_filters,
+            max_receive_count: self.max_receive_count,
             endpoint_url,
             allow_http,
             concurrency,
@@ -914,10 +932,17 @@ impl fmt::Debug for ConnectorConfigBuilder {
 }
 
 macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: String) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: impl Into<String>) -> Self {
+            self.raw.$name = Some(value.into());
+            self
+        }
+    };
     ($(#[$doc:meta])* $name:ident: $ty:ty) => {
         $(#[$doc])*
-        pub fn $name(mut self, value: impl Into<$ty>) -> Self {
-            self.raw.$name = Some(value.into());
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.raw.$name = Some(value);
             self
         }
     };
@@ -952,6 +977,10 @@ impl ConnectorConfigBuilder {
         multiple_logs_per_file: bool);
     setter!(/// Decompression.
         file_type: FileType);
+    setter!(/// Framing of events.
+        framing: Framing);
+    setter!(/// Deliveries after which a permanently failing message is dead-lettered.
+        max_receive_count: u32);
     setter!(/// Objects processed at once.
         concurrency: usize);
 
@@ -994,8 +1023,8 @@ impl ConnectorConfigBuilder {
         self
     }
 
-    /// Log filters (opaque).
-    pub fn log_filters(mut self, filters: Vec<toml::Value>) -> Self {
+    /// Log filters.
+    pub fn log_filters(mut self, filters: Vec<FilterSpec>) -> Self {
         self.raw.log_filters = Some(filters);
         self
     }
@@ -1047,7 +1076,8 @@ sqs_queue_url = "https://us-east-2.queue.amazonaws.com/123456789012/q.fifo"
 file_type = "gzip"
 multiple_logs_per_file = true
 log_source = "/etc/s3conn/spec.toml"
-log_filters = [{ field = "eventName", equals = "GetObject" }]
+log_filters = [{ field = "eventName", action = "drop", equals = "GetObject" }]
+max_receive_count = 5
 concurrency = 8
 visibility_timeout = "10m"
 idle_interval = 300
@@ -1060,7 +1090,9 @@ key_suffix = ".gz"
         assert_eq!(c.queue_url.form, QueueUrlForm::Legacy);
         assert_eq!(c.file_type, FileType::Gzip);
         assert!(c.multiple_logs_per_file);
+        assert_eq!(c.framing, Framing::Lines);
         assert_eq!(c.log_filters.len(), 1);
+        assert_eq!(c.max_receive_count, Some(5));
         assert_eq!(c.visibility_timeout, Duration::from_secs(600));
         assert_eq!(c.idle_interval, Duration::from_secs(300));
         assert_eq!(c.buckets, vec!["a-bucket", "b-bucket"]);
@@ -1313,6 +1345,15 @@ key_suffix = ".gz"
         let with = |extra: &str| ConnectorConfig::from_toml_str(&format!("{MINIMAL}{extra}"));
         assert!(with("sqs_url = \"x\"\n").is_err());
         assert!(with("file_type = \"zip\"\n").is_err());
+        assert!(with("framing = \"xml\"\n").is_err());
+        assert!(with("multiple_logs_per_file = true\nframing = \"single\"\n").is_err());
+        assert!(with("max_receive_count = 0\n").is_err());
+        assert!(with("log_filters = [{ field = \"a\", action = \"keep\" }]\n").is_err());
+        assert!(
+            with("log_filters = [{ field = \"a\", action = \"keep\", regex = \"(\" }]\n").is_err()
+        );
+        let c = with("file_type = \"zstd\"\nframing = \"single\"\n").expect("valid");
+        assert_eq!((c.file_type, c.framing), (FileType::Zstd, Framing::Single));
         assert!(with("concurrency = 0\n").is_err());
         assert!(with("buckets = [\"a/b\"]\n").is_err());
         assert!(ConnectorConfig::from_toml_str("name = \"x\"\n").is_err());

@@ -1,0 +1,131 @@
+//! [`Connector`]: a [`ConnectorConfig`] wired to SQS, S3 and the core pipeline.
+//!
+//! ```no_run
+//! # async fn run(source: std::sync::Arc<dyn s3conn_core::LogSource>) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use s3conn_aws::{Connector, ConnectorConfig};
+//! use s3conn_core::sink::NdjsonSink;
+//!
+//! let config = ConnectorConfig::from_file("connector.toml")?;
+//! let connector = Connector::new(config).await?;
+//! println!("{}", connector.test().await);
+//! let pipeline = connector.pipeline(source, Arc::new(NdjsonSink::stdout())).build();
+//! pipeline.run(tokio_util::sync::CancellationToken::new()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The log source is resolved by the caller (`s3conn-sources` knows the registered ids and the
+//! declarative specs); everything else comes from the configuration.
+
+use std::sync::Arc;
+
+use s3conn_core::decode::DecoderConfig;
+use s3conn_core::filter::{ObjectFilter, RecordFilters};
+use s3conn_core::pipeline::PipelineBuilder;
+use s3conn_core::{LogSource, Pipeline, PipelineConfig, Sink};
+
+use crate::config::{AwsClients, ConfigError, ConnectorConfig};
+use crate::connection_test::{test_connection_with, ConnectionReport};
+use crate::s3::S3ObjectStore;
+use crate::sqs::SqsQueue;
+
+/// A configured connector: its SDK clients, queue and store.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    config: ConnectorConfig,
+    clients: AwsClients,
+    queue: Arc<SqsQueue>,
+    store: Arc<S3ObjectStore>,
+    filters: RecordFilters,
+}
+
+impl Connector {
+    /// Builds the SDK clients (credentials, region, endpoint, assumed role) for a configuration.
+    pub async fn new(config: ConnectorConfig) -> Result<Self, ConfigError> {
+        let clients = config.clients().await;
+        Self::with_clients(config, clients)
+    }
+
+    /// A connector on given clients (tests, or clients shared between connectors).
+    pub fn with_clients(config: ConnectorConfig, clients: AwsClients) -> Result<Self, ConfigError> {
+        let filters =
+            RecordFilters::new(&config.log_filters).map_err(|e| ConfigError::Invalid {
+                field: "log_filters",
+                reason: e.to_string(),
+            })?;
+        let queue = Arc::new(config.queue(&clients));
+        let store = Arc::new(config.store(&clients));
+        Ok(Connector {
+            config,
+            clients,
+            queue,
+            store,
+            filters,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ConnectorConfig {
+        &self.config
+    }
+
+    /// The SDK clients.
+    pub fn clients(&self) -> &AwsClients {
+        &self.clients
+    }
+
+    /// The SQS queue.
+    pub fn queue(&self) -> Arc<SqsQueue> {
+        self.queue.clone()
+    }
+
+    /// The S3 object store (allow-list applied).
+    pub fn store(&self) -> Arc<S3ObjectStore> {
+        self.store.clone()
+    }
+
+    /// Retries made by the queue and the store so far (the SDK-level retries of this crate).
+    pub fn retries(&self) -> u64 {
+        self.queue.retries() + self.store.retries()
+    }
+
+    /// The connection test (changes nothing; see [`crate::connection_test`]).
+    pub async fn test(&self) -> ConnectionReport {
+        test_connection_with(&self.config, &self.clients.sqs, &self.clients.s3).await
+    }
+
+    /// The pipeline settings this configuration implies (production defaults otherwise).
+    pub fn pipeline_config(&self) -> PipelineConfig {
+        let c = &self.config;
+        PipelineConfig {
+            decoder: DecoderConfig {
+                file_type: c.file_type,
+                framing: c.framing,
+                ..DecoderConfig::default()
+            },
+            objects: ObjectFilter {
+                buckets: c.buckets.clone(),
+                key_prefixes: c.key_prefix.iter().cloned().collect(),
+                key_suffixes: c.key_suffix.iter().cloned().collect(),
+            },
+            tenant: c.tenant.clone(),
+            connector: Some(c.name.clone()),
+            max_objects_in_flight: c.concurrency,
+            max_messages_in_flight: c.concurrency.saturating_mul(5).max(10),
+            receive_batch: crate::sqs::SQS_BATCH_MAX,
+            receive_wait: crate::sqs::SQS_MAX_WAIT,
+            idle_interval: c.idle_interval,
+            visibility_timeout: c.visibility_timeout,
+            max_receive_count: c.max_receive_count,
+            ..PipelineConfig::default()
+        }
+    }
+
+    /// A pipeline builder from this connector's queue and store to `sink`, configured and with
+    /// the log filters; set a dead-letter destination or adjust the settings before `build`.
+    pub fn pipeline(&self, source: Arc<dyn LogSource>, sink: Arc<dyn Sink>) -> PipelineBuilder {
+        Pipeline::builder(self.queue.clone(), self.store.clone(), source, sink)
+            .filters(self.filters.clone())
+            .config(self.pipeline_config())
+    }
+}

@@ -1,0 +1,273 @@
+//! End to end against moto: S3 notifications → SQS → `Connector` pipeline → sink, each record once,
+//! the queue empty afterwards.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+use common::{unique, Moto, REGION};
+use s3conn_aws::{AwsClients, Connector, QueueUrl, SqsQueue};
+use s3conn_core::sink::{MemoryDeadLetter, MemorySink};
+use s3conn_core::Queue;
+use tokio_util::sync::CancellationToken;
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+async fn notify(clients: &AwsClients, bucket: &str, queue_url: &str) {
+    let arn = QueueUrl::parse(queue_url).unwrap().arn(REGION);
+    clients
+        .s3
+        .put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(
+                    QueueConfiguration::builder()
+                        .queue_arn(arn)
+                        .events(Event::from("s3:ObjectCreated:*"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn put(clients: &AwsClients, bucket: &str, key: &str, body: Vec<u8>) {
+    clients
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// NDJSON lines `{"marker": "<prefix>-<i>", "time": ...}`.
+fn lines(prefix: &str, n: usize) -> Vec<u8> {
+    let mut out = String::new();
+    for i in 0..n {
+        out.push_str(&format!(
+            "{{\"marker\":\"{prefix}-{i}\",\"time\":\"2026-11-26T08:00:{:02}Z\"}}\n",
+            i % 60
+        ));
+    }
+    out.into_bytes()
+}
+
+#[tokio::test]
+async fn every_record_arrives_once_and_the_queue_is_drained() {
+    let moto = Moto::start();
+    let clients = moto.clients().await;
+    let queue_url = moto.create_queue(&clients, &unique("events")).await;
+    let bucket = unique("logs");
+    let outsider = unique("other");
+    moto.create_bucket(&clients, &bucket).await;
+    moto.create_bucket(&clients, &outsider).await;
+    notify(&clients, &bucket, &queue_url).await;
+    notify(&clients, &outsider, &queue_url).await;
+
+    // Text and gzip objects, keys with spaces, `+` and unicode; a directory marker; an empty
+    // object; an object deleted before the connector reads it; one in a bucket not allowed.
+    put(&clients, &bucket, "app/a b.ndjson", lines("text", 50)).await;
+    put(
+        &clients,
+        &bucket,
+        "app/x+y.ndjson.gz",
+        gzip(&lines("gzip", 120)),
+    )
+    .await;
+    put(
+        &clients,
+        &bucket,
+        "app/ünï 日本.ndjson",
+        lines("unicode", 7),
+    )
+    .await;
+    put(&clients, &bucket, "app/folder/", Vec::new()).await;
+    put(&clients, &bucket, "app/empty.ndjson", Vec::new()).await;
+    put(&clients, &bucket, "app/gone.ndjson", lines("gone", 3)).await;
+    clients
+        .s3
+        .delete_object()
+        .bucket(&bucket)
+        .key("app/gone.ndjson")
+        .send()
+        .await
+        .unwrap();
+    put(
+        &clients,
+        &outsider,
+        "app/secret.ndjson",
+        lines("outsider", 2),
+    )
+    .await;
+
+    let config = moto
+        .config(&queue_url)
+        .buckets([bucket.clone()])
+        .multiple_logs_per_file(true)
+        .max_receive_count(1)
+        .visibility_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let connector = Connector::new(config).await.unwrap();
+    assert!(connector.test().await.success);
+
+    let source = s3conn_sources::builtin_registry().get("generic").unwrap();
+    let sink = Arc::new(MemorySink::new());
+    let dead = Arc::new(MemoryDeadLetter::new());
+    let mut settings = connector.pipeline_config();
+    settings.drain = true;
+    settings.receive_wait = Duration::from_secs(2);
+    let pipeline = connector
+        .pipeline(source, sink.clone())
+        .dead_letter(dead.clone())
+        .config(settings)
+        .build();
+    let stats = tokio::time::timeout(
+        Duration::from_secs(120),
+        pipeline.run(CancellationToken::new()),
+    )
+    .await
+    .expect("drains within 2 minutes")
+    .unwrap();
+
+    let mut markers: BTreeMap<String, usize> = BTreeMap::new();
+    for r in sink.records() {
+        let marker = r.event_value()["marker"].as_str().unwrap().to_string();
+        *markers.entry(marker).or_default() += 1;
+    }
+    assert_eq!(markers.len(), 50 + 120 + 7, "{stats:?}");
+    assert!(
+        markers.values().all(|&n| n == 1),
+        "each record exactly once"
+    );
+    assert!(markers
+        .keys()
+        .all(|m| !m.starts_with("outsider") && !m.starts_with("gone")));
+    let records = sink.records();
+    let keys: std::collections::BTreeSet<String> = records
+        .iter()
+        .map(|r| r.context.object.key.clone())
+        .collect();
+    assert!(
+        keys.contains("app/a b.ndjson") && keys.contains("app/x+y.ndjson.gz"),
+        "{keys:?}"
+    );
+    assert!(keys.contains("app/ünï 日本.ndjson"), "{keys:?}");
+
+    assert_eq!(stats.records_delivered, 177, "{stats:?}");
+    assert_eq!(stats.test_events, 2, "{stats:?}");
+    assert_eq!(stats.objects_gone, 1, "{stats:?}");
+    assert_eq!(stats.objects_bucket_not_allowed, 1, "{stats:?}");
+    assert_eq!(stats.ignored_directory_markers, 1, "{stats:?}");
+    assert_eq!(stats.ignored_empty_objects, 1, "{stats:?}");
+    // The outsider's notification was given up on (max_receive_count = 1): dead-lettered first.
+    assert!(
+        dead.items()
+            .iter()
+            .any(|d| format!("{d:?}").contains(&outsider)),
+        "{:?}",
+        dead.items()
+    );
+
+    // Nothing is left: every message, test events included, was acknowledged.
+    let left = connector
+        .queue()
+        .receive(10, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(
+        stats.messages_acknowledged, stats.messages_received,
+        "{stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn two_connectors_on_one_queue_share_the_work_each_record_once() {
+    let moto = Moto::start();
+    let clients = moto.clients().await;
+    let queue_url = moto.create_queue(&clients, &unique("shared")).await;
+    let bucket = unique("logs");
+    moto.create_bucket(&clients, &bucket).await;
+    notify(&clients, &bucket, &queue_url).await;
+    for i in 0..24 {
+        let body = lines(&format!("obj{i}"), 10);
+        let body = if i % 2 == 0 { gzip(&body) } else { body };
+        put(&clients, &bucket, &format!("part/{i:02}.ndjson"), body).await;
+    }
+
+    let mut runs = Vec::new();
+    let mut sinks = Vec::new();
+    for _ in 0..2 {
+        let config = moto
+            .config(&queue_url)
+            .buckets([bucket.clone()])
+            .multiple_logs_per_file(true)
+            .concurrency(2)
+            .build()
+            .unwrap();
+        let connector = Connector::new(config).await.unwrap();
+        let source = s3conn_sources::builtin_registry().get("generic").unwrap();
+        let sink = Arc::new(MemorySink::new());
+        let mut settings = connector.pipeline_config();
+        settings.drain = true;
+        settings.receive_wait = Duration::from_secs(2);
+        settings.receive_batch = 2;
+        let pipeline = connector
+            .pipeline(source, sink.clone())
+            .dead_letter(Arc::new(MemoryDeadLetter::new()))
+            .config(settings)
+            .build();
+        sinks.push(sink);
+        runs.push(tokio::spawn(async move {
+            pipeline.run(CancellationToken::new()).await
+        }));
+    }
+    let mut received = 0;
+    for run in runs {
+        let stats = tokio::time::timeout(Duration::from_secs(120), run)
+            .await
+            .expect("drains within 2 minutes")
+            .unwrap()
+            .unwrap();
+        received += stats.messages_received;
+    }
+    let mut markers: BTreeMap<String, usize> = BTreeMap::new();
+    for sink in &sinks {
+        for r in sink.records() {
+            let marker = r.event_value()["marker"].as_str().unwrap().to_string();
+            *markers.entry(marker).or_default() += 1;
+        }
+    }
+    assert_eq!(markers.len(), 240);
+    assert!(
+        markers.values().all(|&n| n == 1),
+        "each record exactly once across both"
+    );
+    assert_eq!(
+        received, 25,
+        "24 objects and the test event, each received once"
+    );
+    let left = SqsQueue::new(clients.sqs.clone(), queue_url)
+        .receive(10, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
