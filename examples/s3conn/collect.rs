@@ -51,12 +51,16 @@ pub struct TestArgs {
 /// The log source a configuration names: a registered id or a path to a declarative spec.
 pub fn resolve_source(name: &str, base: &Path) -> Result<Arc<dyn LogSource>, String> {
     let registry = s3conn::sources::builtin_registry();
-    if let Ok(source) = registry.get(name).or_else(|_| registry.get(&name.replace('_', "-"))) {
+    if let Ok(source) = registry
+        .get(name)
+        .or_else(|_| registry.get(&name.replace('_', "-")))
+    {
         return Ok(source);
     }
     let path = base.join(name);
     if name.ends_with(".toml") || name.ends_with(".json") || path.exists() {
-        let spec = s3conn::sources::DeclarativeSource::from_path(&path).map_err(|e| format!("log_source {}: {e}", path.display()))?;
+        let spec = s3conn::sources::DeclarativeSource::from_path(&path)
+            .map_err(|e| format!("log_source {}: {e}", path.display()))?;
         return Ok(Arc::new(spec));
     }
     registry.get(name).map_err(|e| format!("log_source: {e}"))
@@ -73,9 +77,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
-fn status_line(s: &StatsSnapshot) -> String {
+fn status_line(s: &StatsSnapshot, backend_retries: u64) -> String {
     format!(
-        "messages {} (acked {}, kept {}), objects {}, records {} (dead-lettered {}), {:.1} MB read, failures {}/{}/{} (retryable/permanent/config), retries {}",
+        "messages {} (acked {}, kept {}), objects {}, records {} (dead-lettered {}), {:.1} MB read, failures {}/{}/{} (retryable/permanent/config), retries {} (+{} SQS/S3 request retries)",
         s.messages_received,
         s.messages_acknowledged,
         s.messages_kept,
@@ -87,6 +91,7 @@ fn status_line(s: &StatsSnapshot) -> String {
         s.failures_permanent,
         s.failures_configuration,
         s.retries,
+        backend_retries,
     )
 }
 
@@ -113,13 +118,20 @@ async fn signals(token: CancellationToken) {
 pub fn collect(args: CollectArgs) -> ExitCode {
     let result = (|| -> Result<ExitCode, String> {
         let config = load(&args.config)?;
-        let base = args.config.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = args
+            .config
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let source = resolve_source(&config.log_source, &base)?;
         let sink: Arc<dyn Sink> = match &args.output {
             None => Arc::new(NdjsonSink::stdout()),
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0);
                 let file = dir.join(format!("records-{stamp}-{}.ndjson", std::process::id()));
                 Arc::new(NdjsonSink::file(&file).map_err(|e| format!("{}: {e}", file.display()))?)
             }
@@ -137,14 +149,16 @@ pub fn collect(args: CollectArgs) -> ExitCode {
                 .build();
             let shutdown = CancellationToken::new();
             tokio::spawn(signals(shutdown.clone()));
+            let backend = Arc::new(connector.clone());
             if args.status_interval > 0 {
                 let stats = pipeline.stats();
+                let backend = backend.clone();
                 let every = Duration::from_secs(args.status_interval);
                 let stop = shutdown.clone();
                 tokio::spawn(async move {
                     loop {
                         tokio::select! {
-                            _ = tokio::time::sleep(every) => eprintln!("s3conn collect: {}", status_line(&stats.snapshot())),
+                            _ = tokio::time::sleep(every) => eprintln!("s3conn collect: {}", status_line(&stats.snapshot(), backend.retries())),
                             _ = stop.cancelled() => return,
                         }
                     }
@@ -153,7 +167,7 @@ pub fn collect(args: CollectArgs) -> ExitCode {
             let result = pipeline.run(shutdown.clone()).await;
             shutdown.cancel();
             let stats = result.map_err(|e| e.to_string())?;
-            eprintln!("s3conn collect: done: {}", status_line(&stats));
+            eprintln!("s3conn collect: done: {}", status_line(&stats, backend.retries()));
             if let Some(path) = &args.stats {
                 std::fs::write(path, serde_json::to_string_pretty(&stats).unwrap_or_default()).map_err(|e| format!("{}: {e}", path.display()))?;
             }
@@ -183,11 +197,18 @@ pub fn test(args: TestArgs) -> ExitCode {
             Ok::<_, String>(connector.test().await)
         })?;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
         } else {
             println!("{report}");
         }
-        Ok(if report.success { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        Ok(if report.success {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
     })();
     match result {
         Ok(code) => code,

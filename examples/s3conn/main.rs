@@ -1,8 +1,11 @@
 //! `s3conn`: the command line of the s3conn library.
 //!
 //! - `s3conn replay PATH...` runs the whole pipeline over local files (no AWS needed).
+//! - `s3conn collect --config FILE` runs a connector against SQS and S3.
+//! - `s3conn test --config FILE` checks a connector's credentials and connectivity.
 //! - `s3conn sources` lists the log sources.
 
+mod collect;
 mod replay;
 
 use std::path::PathBuf;
@@ -25,6 +28,10 @@ struct Cli {
 enum Command {
     /// Run the full pipeline over local files or directories; records go to stdout as NDJSON.
     Replay(replay::ReplayArgs),
+    /// Run a connector against SQS and S3 until interrupted (or, with --drain, until the queue is empty).
+    Collect(collect::CollectArgs),
+    /// Check a connector's credentials and connectivity with the permissions it will use.
+    Test(collect::TestArgs),
     /// List the log sources.
     Sources,
 }
@@ -93,5 +100,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Replay(args) => replay::main(args),
+        Command::Collect(args) => collect::collect(args),
+        Command::Test(args) => collect::test(args),
     }
 }

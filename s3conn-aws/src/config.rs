@@ -495,7 +495,7 @@ struct RawConfig {
 /// Default number of objects processed at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Default visibility timeout: the initial lease on a received message, renewed while it is worked on.
-pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(300);
+pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A validated connector configuration. Build it with [`ConnectorConfig::builder`] or from TOML.
 #[derive(Debug, Clone, PartialEq)]

@@ -497,7 +497,9 @@ impl Pipeline {
             }
             let handles: Vec<AckHandle> = batch.iter().map(|(h, _)| h.clone()).collect();
             let mut pending: Vec<usize> = (0..handles.len()).collect();
-            for attempt in 0..=inner.config.sink_retries {
+            // Backends retry their own transient failures; one more round here covers a failure
+            // that outlasted those retries. What still fails is redelivered (at-least-once).
+            for attempt in 0..2 {
                 let todo: Vec<AckHandle> = pending.iter().map(|&i| handles[i].clone()).collect();
                 let results = inner.queue.acknowledge(&todo).await;
                 let mut failed = Vec::new();
