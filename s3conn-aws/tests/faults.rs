@@ -166,7 +166,7 @@ async fn receive_retries_server_errors_and_reads_the_receive_count() {
     assert_eq!(q.retries(), 1);
     let seen = server.seen();
     assert!(
-        seen[1].body.contains("\"VisibilityTimeout\":300"),
+        seen[1].body.contains("\"VisibilityTimeout\":60"),
         "{}",
         seen[1].body
     );
