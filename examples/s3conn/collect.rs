@@ -79,7 +79,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 fn status_line(s: &StatsSnapshot, backend_retries: u64) -> String {
     format!(
-        "messages {} (acked {}, kept {}), objects {}, records {} (dead-lettered {}), {:.1} MB read, failures {}/{}/{} (retryable/permanent/config), retries {} (+{} SQS/S3 request retries)",
+        "messages {} (acked {}, kept {}), objects {}, records {} (dead-lettered {}), {:.1} MB read, lag {:.1} s, failures {}/{}/{} (retryable/permanent/config), retries {} (+{} SQS/S3 request retries)",
         s.messages_received,
         s.messages_acknowledged,
         s.messages_kept,
@@ -87,6 +87,7 @@ fn status_line(s: &StatsSnapshot, backend_retries: u64) -> String {
         s.records_delivered,
         s.records_dead_lettered + s.objects_dead_lettered + s.messages_dead_lettered,
         s.bytes_read as f64 / 1e6,
+        s.lag_ms as f64 / 1e3,
         s.failures_retryable,
         s.failures_permanent,
         s.failures_configuration,

@@ -806,6 +806,13 @@ impl Pipeline {
             object.etag = got.meta.etag.clone();
         }
         let expected = Some(got.meta.size).filter(|_| got.meta.size > 0);
+        if let Some(modified) = got.meta.last_modified_ms {
+            let lag = u64::try_from(now_ms().saturating_sub(modified)).unwrap_or(0);
+            inner
+                .stats
+                .lag_ms
+                .store(lag, std::sync::atomic::Ordering::Relaxed);
+        }
         let context = Arc::new(ObjectContext::new(
             object.clone(),
             inner.tenant.clone(),

@@ -90,6 +90,8 @@ counters! {
     failures_permanent,
     /// Failures caused by configuration or permissions.
     failures_configuration,
+    /// Lag: age of the most recently fetched object when it was fetched (now − last-modified), ms.
+    lag_ms,
 }
 
 impl Stats {
