@@ -571,3 +571,56 @@ async fn key_filters_and_record_filters() {
     );
     assert!(s.queue.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overwritten_objects_are_acknowledged_and_access_denied_is_kept() {
+    let s = Setup::new(Duration::from_secs(30));
+    // The notification names the first version's eTag; the object was overwritten since.
+    let old = s.store.put("bucket", "over.json", ndjson(0, 2));
+    s.queue.send(s3_event_body(
+        "bucket",
+        "over.json",
+        old.size,
+        old.etag.as_deref(),
+    ));
+    s.store.put("bucket", "over.json", ndjson(1, 2));
+    s.object("denied.json", ndjson(2, 2));
+    s.store.inject(
+        "bucket",
+        "denied.json",
+        Fault::Fail(StoreError::PermissionDenied("AccessDenied".into())),
+    );
+    let sink = MemorySink::new();
+    let stats = run(&s.pipeline(Arc::new(sink.clone()), drain_config())).await;
+    assert_eq!(stats.objects_changed, 1);
+    assert_eq!(stats.failures_configuration, 1);
+    assert_eq!(stats.messages_kept, 1, "access denied keeps the message");
+    assert_eq!(stats.messages_acknowledged, 1);
+    assert_eq!(s.queue.len(), 1);
+    assert!(
+        sink.is_empty(),
+        "the overwritten version is not read; the new one has its own notification"
+    );
+}
+
+/// A sink that rejects everything for good.
+#[derive(Debug)]
+struct RejectingSink;
+
+#[async_trait]
+impl Sink for RejectingSink {
+    async fn deliver(&self, _batch: &[Record]) -> Result<(), SinkError> {
+        Err(SinkError::Rejected("schema mismatch".into()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_that_rejects_permanently_never_causes_a_delete() {
+    let s = Setup::new(Duration::from_secs(30));
+    s.object("a.json", ndjson(0, 5));
+    let stats = run(&s.pipeline(Arc::new(RejectingSink), drain_config())).await;
+    assert_eq!(stats.messages_kept, 1);
+    assert_eq!(stats.messages_acknowledged, 0);
+    assert_eq!(stats.retries, 0, "a permanent rejection is not retried");
+    assert_eq!(s.queue.len(), 1);
+}
