@@ -133,10 +133,16 @@ impl World {
     /// A `collect --drain` command writing into `out` (a directory shared by all runs: each run
     /// writes its own file) and its counters into `stats`.
     pub fn collect_command(&self, config: &Path, out: &Path, stats: &Path) -> Command {
+        let mut cmd = self.collect_forever_command(config, out, stats);
+        cmd.arg("--drain");
+        cmd
+    }
+
+    /// The same without `--drain`: it runs until it is stopped.
+    pub fn collect_forever_command(&self, config: &Path, out: &Path, stats: &Path) -> Command {
         let mut cmd = s3conn();
         cmd.args([
             "collect",
-            "--drain",
             "--poll-wait",
             "1",
             "--status-interval",
