@@ -1,8 +1,8 @@
 //! Fault injection end to end: `s3conn collect` talks to moto through
 //! [`FaultProxy`](s3conn::aws::testing::FaultProxy), which answers about a quarter of all requests
-//! itself with 500s, 503 `SlowDown`, SQS throttling, connection resets, stalls, or forwards them
-//! and truncates the object body. Nothing may be lost, retries must back off (no tight loop), and
-//! the counters must show the retries.
+//! itself with 500s, 503 `SlowDown`, SQS throttling, connection resets or stalls, or forwards them
+//! and then truncates the object body or loses the whole response. Nothing may be lost, retries
+//! must back off (no tight loop), and the counters must show the retries.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -40,6 +40,7 @@ async fn collect_through_a_faulty_network_loses_nothing_and_backs_off() {
             Fault::Reset,
             Fault::Stall(Duration::ZERO),
             Fault::Truncate,
+            Fault::LoseResponse,
         ],
         (Duration::from_millis(100), Duration::from_millis(1500)),
     )
@@ -118,6 +119,7 @@ async fn collect_through_a_faulty_network_loses_nothing_and_backs_off() {
         "reset",
         "stall",
         "truncate",
+        "lose_response",
     ] {
         assert!(
             seen.injected.get(kind).copied().unwrap_or(0) > 0,
@@ -126,10 +128,12 @@ async fn collect_through_a_faulty_network_loses_nothing_and_backs_off() {
         );
     }
     // Every failed request was retried by someone: the SQS/S3 request retry policies or the
-    // pipeline (object retries after a truncated body, receive backoff, kept messages).
+    // pipeline (object retries after a truncated body, receive backoff, kept messages). In
+    // practice the sum equals the failures; the margin allows for a failure that needed no retry
+    // (a renewal that the next round repeats anyway, an acknowledgement redelivered instead).
     assert!(retries_backend > 0, "{stderr_all}");
     assert!(
-        retries_backend + retries_pipeline + kept >= seen.failures() / 2,
+        retries_backend + retries_pipeline + kept >= seen.failures() * 3 / 4,
         "retries {retries_backend}+{retries_pipeline}, kept {kept}, failures {}",
         seen.failures()
     );

@@ -13,7 +13,9 @@
 //! - [`Fault::Reset`]: the connection is reset (`SO_LINGER` 0) after the request was read, not forwarded;
 //! - [`Fault::Stall`]: the request is held for a while, then forwarded normally;
 //! - [`Fault::Truncate`]: forwarded, but the response body is cut in half and the connection
-//!   closed (S3 `GET` of an object only: a truncated download).
+//!   closed (S3 `GET` of an object only: a truncated download);
+//! - [`Fault::LoseResponse`]: forwarded (the service acts on it), then the connection is reset
+//!   instead of relaying the response.
 //!
 //! Requests are told apart by the `X-Amz-Target: AmazonSQS.<Operation>` header the SQS JSON
 //! protocol sends; everything else is S3.
@@ -43,6 +45,10 @@ pub enum Fault {
     Stall(Duration),
     /// Forward, then send only half the response body and close (S3 `GET` only).
     Truncate,
+    /// Forward (the service acts on the request), then reset the connection instead of relaying
+    /// the response: a deletion that happened though the client saw it fail, a received message
+    /// the client never saw (it reappears after its visibility timeout).
+    LoseResponse,
 }
 
 impl Fault {
@@ -55,6 +61,7 @@ impl Fault {
             Fault::Reset => "reset",
             Fault::Stall(_) => "stall",
             Fault::Truncate => "truncate",
+            Fault::LoseResponse => "lose_response",
         }
     }
 
@@ -358,7 +365,7 @@ async fn handle(mut client: TcpStream, state: Arc<State>) -> std::io::Result<()>
             return Ok(());
         }
         Some(Fault::Stall(d)) => tokio::time::sleep(d).await,
-        Some(Fault::Truncate) | None => {}
+        Some(Fault::Truncate | Fault::LoseResponse) | None => {}
     }
 
     // Forward with `Connection: close`, relay the whole response (upstream closes after it).
@@ -374,6 +381,11 @@ async fn handle(mut client: TcpStream, state: Arc<State>) -> std::io::Result<()>
     upstream.write_all(&body).await?;
     let mut response = Vec::new();
     upstream.read_to_end(&mut response).await?;
+    if fault == Some(Fault::LoseResponse) {
+        client.set_zero_linger()?;
+        drop(client);
+        return Ok(());
+    }
     let Some(head_end) = find(&response, b"\r\n\r\n").map(|i| i + 4) else {
         client.write_all(&response).await?;
         return client.shutdown().await;
