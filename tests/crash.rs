@@ -1,6 +1,7 @@
 //! Crash consistency: `s3conn collect` against moto is killed with SIGKILL [`KILLS`] times, at
-//! delays spread evenly from 0.05 s to 4 s after its start, and restarted; a final `--drain` run
-//! then empties the queue. The killed runs do not drain (idle, they long-poll until killed).
+//! delays from 0.05 s to 4 s after its start (quadratically spaced: more of them early), and
+//! restarted; a final `--drain` run then empties the queue. The killed runs do not drain (idle,
+//! they long-poll until killed).
 //! Before every run new objects of [`RECORDS`] records each (several sink batches per object) are
 //! uploaded, so the kills land in every phase of the message path:
 //! - while starting, receiving or fetching (the run wrote nothing),
@@ -55,7 +56,9 @@ async fn collect_killed_at_many_points_loses_nothing() {
     // pid of each killed run, and how long it ran.
     let mut killed: Vec<(u32, Duration)> = Vec::new();
     for k in 0..KILLS {
-        let delay = FIRST_KILL + (LAST_KILL - FIRST_KILL) * k as u32 / (KILLS as u32 - 1);
+        // Quadratic spacing: more kills early in a run, while it is still busy with its objects.
+        let x = k as f64 / (KILLS - 1) as f64;
+        let delay = FIRST_KILL + (LAST_KILL - FIRST_KILL).mul_f64(x * x);
         for _ in 0..objects_for(delay) {
             w.put_object(objects, RECORDS).await;
             objects += 1;
