@@ -6,11 +6,13 @@
 //! - [`error`] classifies every SDK failure once; [`retry`] retries with jittered backoff.
 //! - [`config::ConnectorConfig`] reads a connector's TOML file and builds the SDK clients.
 //! - [`connection_test::test_connection`] checks credentials and reachability, changing nothing.
+//! - [`dead_letter::SqsDeadLetter`] sends dead-lettered items to an SQS queue.
 //! - [`connector::Connector`] wires a configuration to the queue, the store and the core pipeline.
 
 pub mod config;
 pub mod connection_test;
 pub mod connector;
+pub mod dead_letter;
 pub mod error;
 pub mod retry;
 pub mod s3;
@@ -23,6 +25,7 @@ pub use config::{
 };
 pub use connection_test::{test_connection, ConnectionReport, StatusClass};
 pub use connector::Connector;
+pub use dead_letter::SqsDeadLetter;
 pub use error::{AwsError, AwsErrorKind};
 pub use retry::{RetryPolicies, RetryPolicy};
 pub use s3::S3ObjectStore;

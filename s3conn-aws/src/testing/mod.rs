@@ -1,10 +1,13 @@
-//! Test support (feature `testing`): a `moto_server` launcher and a scripted HTTP server.
+//! Test support (feature `testing`): a `moto_server` launcher, a scripted HTTP server and a
+//! fault-injecting proxy.
 //!
-//! Both listen on 127.0.0.1 only and stop when dropped. [`Moto`] needs `moto_server` on `PATH`
+//! All listen on 127.0.0.1 only and stop when dropped. [`Moto`] needs `moto_server` on `PATH`
 //! (`pip install 'moto[server]'`). Setup failures panic: this module is for tests.
 
 pub mod fake;
 mod moto;
+pub mod proxy;
 
 pub use fake::{FakeServer, Reply, Seen};
 pub use moto::{unique, Moto, ACCOUNT, REGION};
+pub use proxy::{Fault, FaultProxy, ProxyStats};

@@ -110,6 +110,31 @@ impl Moto {
         out.queue_url().expect("queue url").to_string()
     }
 
+    /// `(visible, in flight)`: the queue's approximate message counts, read from moto directly.
+    pub async fn queue_counts(&self, clients: &AwsClients, queue_url: &str) -> (u64, u64) {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let got = clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("get queue attributes");
+        let attrs = got.attributes().cloned().unwrap_or_default();
+        let n = |a: A| {
+            attrs
+                .get(&a)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        (
+            n(A::ApproximateNumberOfMessages),
+            n(A::ApproximateNumberOfMessagesNotVisible),
+        )
+    }
+
     /// Creates a bucket.
     pub async fn create_bucket(&self, clients: &AwsClients, name: &str) {
         clients
