@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use s3conn::aws::testing::{unique, Moto, ACCOUNT, REGION};
 use s3conn::aws::AwsClients;
 
@@ -44,7 +43,7 @@ impl World {
         let queue_url = moto.create_queue(&clients, &queue_name).await;
         let bucket = unique("logs");
         moto.create_bucket(&clients, &bucket).await;
-        Self::notify(&clients, &bucket, &queue_name).await;
+        moto.notify(&clients, &bucket, &queue_name).await;
         World {
             moto,
             clients,
@@ -52,28 +51,6 @@ impl World {
             bucket,
             dir: tempfile::tempdir().unwrap(),
         }
-    }
-
-    async fn notify(clients: &AwsClients, bucket: &str, queue_name: &str) {
-        let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}");
-        clients
-            .s3
-            .put_bucket_notification_configuration()
-            .bucket(bucket)
-            .notification_configuration(
-                NotificationConfiguration::builder()
-                    .queue_configurations(
-                        QueueConfiguration::builder()
-                            .queue_arn(arn)
-                            .events(Event::S3ObjectCreated)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
     }
 
     async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) {
@@ -302,7 +279,7 @@ async fn deleted_objects_are_acknowledged_and_other_buckets_never_read() {
     let other = unique("other");
     w.moto.create_bucket(&w.clients, &other).await;
     let queue_name = w.queue_url.rsplit('/').next().unwrap().to_owned();
-    World::notify(&w.clients, &other, &queue_name).await;
+    w.moto.notify(&w.clients, &other, &queue_name).await;
     w.put(&other, "secret.json", trail(2, "secret")).await;
     let config = w.config(
         "allow",

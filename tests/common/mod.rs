@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-use s3conn::aws::testing::{unique, Moto, ACCOUNT, REGION};
+use s3conn::aws::testing::{unique, Moto, REGION};
 use s3conn::aws::AwsClients;
 
 /// The `s3conn` example binary next to this test's executable.
@@ -77,25 +76,7 @@ impl World {
         let queue_url = moto.create_queue(&clients, &queue_name).await;
         let bucket = unique("logs");
         moto.create_bucket(&clients, &bucket).await;
-        let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}");
-        clients
-            .s3
-            .put_bucket_notification_configuration()
-            .bucket(&bucket)
-            .notification_configuration(
-                NotificationConfiguration::builder()
-                    .queue_configurations(
-                        QueueConfiguration::builder()
-                            .queue_arn(arn)
-                            .events(Event::S3ObjectCreated)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
+        moto.notify(&clients, &bucket, &queue_name).await;
         World {
             moto,
             clients,

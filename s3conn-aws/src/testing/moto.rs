@@ -146,6 +146,29 @@ impl Moto {
             .expect("create bucket");
     }
 
+    /// Sends every object-created notification of `bucket` to the queue `queue_name`.
+    pub async fn notify(&self, clients: &AwsClients, bucket: &str, queue_name: &str) {
+        use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+        let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}");
+        let queue = QueueConfiguration::builder()
+            .queue_arn(arn)
+            .events(Event::S3ObjectCreated)
+            .build()
+            .expect("test setup");
+        clients
+            .s3
+            .put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .queue_configurations(queue)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("bucket notification");
+    }
+
     /// Sends an unsigned-but-routed IAM Query API call (works only while moto does not enforce
     /// authentication); returns the response body.
     pub async fn iam(&self, params: &[(&str, &str)]) -> String {
