@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-600}"
+shift || true
+targets="${*:-notification decode sources}"
 export RUSTC_BOOTSTRAP=1
 mkdir -p corpus/notification corpus/decode corpus/sources
 cp ../examples/data/generic/*.ndjson corpus/sources/ 2>/dev/null || true
@@ -15,7 +17,12 @@ done
 printf '{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"a+b%%2Bc","size":1}}}]}' > corpus/notification/s3
 printf '{"Type":"Notification","Message":"{\\"Event\\":\\"s3:TestEvent\\"}"}' > corpus/notification/sns
 printf '{"bucket":"b","pathPrefix":"p","files":[{"path":"p/x.gz","size":3}]}' > corpus/notification/fdr
-for target in notification decode sources; do
-  echo "== $target ($secs s)"
-  cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | tail -n 5
+mkdir -p logs
+status=0
+for target in $targets; do
+  echo "== $target ($secs s), full output in fuzz/logs/$target.log"
+  cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 \
+    > "logs/$target.log" 2>&1 || status=1
+  grep -E "^#[0-9]+ +(DONE|pulse)|^Done|ERROR|panicked|crash-|Test unit written" "logs/$target.log" | tail -n 4
 done
+exit $status
