@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         match item {
             Item::Event { raw, .. } => {
                 assert!(raw.get().len() <= limits.max_record_bytes + 1);
-                assert!(serde_json::from_str::<serde_json::Value>(raw.get()).is_ok());
+                assert!(serde_json::from_str::<serde_json::Value>(raw).is_ok());
             }
             Item::Bad { sample, .. } => assert!(sample.len() <= limits.max_sample_bytes),
         }

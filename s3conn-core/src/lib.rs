@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod error;
 pub mod filter;
+pub mod json;
 pub mod local;
 pub mod memory;
 pub mod notification;

@@ -4,10 +4,9 @@ use std::io::Read;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use serde_json::value::RawValue;
-
 use crate::decode::{DecodeError, DecodeSummary, Decoder, DecoderConfig, Item, JsonDecoder};
 use crate::filter::RecordFilters;
+use crate::json::{FieldSpan, RawJson};
 use crate::record::{ObjectContext, Record};
 use crate::sink::{DeadLetter, DeadLetterKind};
 use crate::source::{Event, LogSource};
@@ -97,16 +96,17 @@ impl ObjectJob {
             match item {
                 Item::Event {
                     raw,
+                    fields,
                     list,
                     line: _,
                     offset: _,
                 } => {
-                    let record = self.normalize(raw, list, this, fallback_ms);
+                    let record = self.normalize(raw, fields, list, this, fallback_ms);
                     if record.fields.timestamp_ms.is_none() {
                         batch.fallbacks += 1;
                     }
                     if self.filters.accepts(&record) {
-                        batch.bytes += raw.get().len();
+                        batch.bytes += raw.len();
                         batch.records.push(record);
                     } else {
                         batch.filtered += 1;
@@ -157,12 +157,13 @@ impl ObjectJob {
 
     fn normalize(
         &self,
-        raw: &RawValue,
+        raw: &str,
+        fields: Option<&[FieldSpan]>,
         list: Option<&str>,
         ordinal: u64,
         fallback_ms: i64,
     ) -> Record {
-        let event = Event::new(raw, &self.context, list);
+        let event = Event::new(raw, &self.context, list).with_fields(fields);
         let fields = self.source.normalize(&event);
         Record {
             source: self.source.info().clone(),
@@ -170,7 +171,7 @@ impl ObjectJob {
             ordinal,
             timestamp_ms: fields.timestamp_ms.unwrap_or(fallback_ms),
             fields,
-            event: raw.to_owned(),
+            event: RawJson::from_validated(raw),
         }
     }
 }

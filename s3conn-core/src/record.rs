@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::json::{write_i64, write_single_line, write_str, write_u64, RawJson};
 use crate::source::SourceInfo;
 use crate::store::ObjectRef;
 
@@ -119,7 +120,7 @@ pub struct Record {
     /// Common fields extracted by the source; `fallback_reason` set means the timestamp is a fallback.
     pub fields: Normalized,
     /// The original event, byte for byte.
-    pub event: Box<RawValue>,
+    pub event: RawJson,
 }
 
 impl Record {
@@ -135,79 +136,79 @@ impl Record {
 
     /// Serializes the record as one line of JSON (no newline).
     pub fn to_json(&self) -> String {
-        // Serializing a Record only writes strings, numbers and already-valid raw JSON.
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = Vec::with_capacity(self.event.get().len() + 512);
+        self.write_json(&mut out);
+        // Only strings (escaped), numbers and valid JSON text were written.
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Appends the record as JSON plus `\n` to `out`.
     pub fn write_ndjson(&self, out: &mut Vec<u8>) {
-        if serde_json::to_writer(&mut *out, self).is_ok() {
-            out.push(b'\n');
-        }
+        self.write_json(out);
+        out.push(b'\n');
     }
 
-    /// A field of the original event by JSON pointer (parses the event; for filters and tests).
-    pub fn event_value(&self) -> serde_json::Value {
-        serde_json::from_str(self.event.get()).unwrap_or(serde_json::Value::Null)
-    }
-}
-
-#[derive(Serialize)]
-struct MsgOrigin<'a> {
-    source: &'a str,
-    vendor: &'a str,
-    category: &'a str,
-}
-
-#[derive(Serialize)]
-struct S3Fields<'a> {
-    bucket: &'a str,
-    key: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    etag: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version_id: Option<&'a str>,
-}
-
-impl Serialize for Record {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    /// Appends the record as one line of JSON: the envelope, the common fields, then the original
+    /// event written through as its bytes (made single-line if it was pretty-printed).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
         let info = &*self.source;
         let ctx = &*self.context;
         let f = &self.fields;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("index", &*info.index)?;
-        map.serialize_entry("msg_class", &*info.msg_class)?;
-        map.serialize_entry(
-            "msg_origin",
-            &MsgOrigin {
-                source: &info.origin_source,
-                vendor: &info.vendor,
-                category: &info.category,
-            },
-        )?;
-        map.serialize_entry("timestamp", &self.timestamp_ms)?;
+        let key = |out: &mut Vec<u8>, name: &str| {
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\":");
+        };
+        out.extend_from_slice(b"{\"index\":");
+        write_str(out, &info.index);
+        key(out, "msg_class");
+        write_str(out, &info.msg_class);
+        out.extend_from_slice(b",\"msg_origin\":{\"source\":");
+        write_str(out, &info.origin_source);
+        key(out, "vendor");
+        write_str(out, &info.vendor);
+        key(out, "category");
+        write_str(out, &info.category);
+        out.push(b'}');
+        key(out, "timestamp");
+        write_i64(out, self.timestamp_ms);
         if let Some(reason) = &f.fallback_reason {
-            map.serialize_entry("timestamp_fallback", &true)?;
-            map.serialize_entry("fallback_reason", reason)?;
+            key(out, "timestamp_fallback");
+            out.extend_from_slice(b"true");
+            key(out, "fallback_reason");
+            write_str(out, reason);
         } else if f.timestamp_ms.is_none() {
-            map.serialize_entry("timestamp_fallback", &true)?;
+            key(out, "timestamp_fallback");
+            out.extend_from_slice(b"true");
         }
         if let Some(t) = &ctx.tenant {
-            map.serialize_entry("tenant", &**t)?;
+            key(out, "tenant");
+            write_str(out, t);
         }
         if let Some(c) = &ctx.connector {
-            map.serialize_entry("connector", &**c)?;
+            key(out, "connector");
+            write_str(out, c);
         }
-        map.serialize_entry(
-            "s3",
-            &S3Fields {
-                bucket: &ctx.object.bucket,
-                key: &ctx.object.key,
-                etag: ctx.object.etag.as_deref(),
-                version_id: ctx.object.version_id.as_deref(),
-            },
-        )?;
-        map.serialize_entry("id", &self.id())?;
+        out.extend_from_slice(b",\"s3\":{\"bucket\":");
+        write_str(out, &ctx.object.bucket);
+        key(out, "key");
+        write_str(out, &ctx.object.key);
+        if let Some(etag) = &ctx.object.etag {
+            key(out, "etag");
+            write_str(out, etag);
+        }
+        if let Some(version) = &ctx.object.version_id {
+            key(out, "version_id");
+            write_str(out, version);
+        }
+        out.push(b'}');
+        // The id: `"<object prefix>-<ordinal>"` (the prefix is hex).
+        key(out, "id");
+        out.push(b'"');
+        out.extend_from_slice(ctx.id_prefix.as_bytes());
+        out.push(b'-');
+        write_u64(out, self.ordinal);
+        out.push(b'"');
         let optional = [
             ("event_name", &f.event_name),
             ("event_type", &f.event_type),
@@ -217,61 +218,32 @@ impl Serialize for Record {
         ];
         for (name, value) in optional {
             if let Some(v) = value {
-                map.serialize_entry(name, v)?;
+                key(out, name);
+                write_str(out, v);
             }
         }
         if let Some(o) = &f.outcome {
-            map.serialize_entry("outcome", o)?;
+            key(out, "outcome");
+            out.extend_from_slice(match o {
+                Outcome::Success => b"\"success\"",
+                Outcome::Failure => b"\"failure\"",
+            });
         }
-        if memchr::memchr2(b'\n', b'\r', self.event.get().as_bytes()).is_some() {
-            map.serialize_entry("event", &single_line(&self.event))?;
-        } else {
-            map.serialize_entry("event", &self.event)?;
-        }
-        map.end()
+        key(out, "event");
+        write_single_line(out, self.event.get());
+        out.push(b'}');
+    }
+
+    /// A field of the original event by JSON pointer (parses the event; for filters and tests).
+    pub fn event_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.event.get()).unwrap_or(serde_json::Value::Null)
     }
 }
 
-/// The event as one line: pretty-printed events lose their insignificant whitespace (values are
-/// untouched), so every record stays one NDJSON line.
-pub fn single_line(raw: &RawValue) -> Box<RawValue> {
-    let text = raw.get();
-    if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_none() {
-        return raw.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
-            out.push(c);
-        }
-    }
-    RawValue::from_string(out).unwrap_or_else(|_| raw.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pretty_events_become_one_line_with_values_untouched() {
-        let raw: &RawValue =
-            serde_json::from_str("{\n  \"a b\": \"x \\\" y\",\r\n  \"c\": [1, 2]\n}").unwrap();
-        assert_eq!(single_line(raw).get(), "{\"a b\":\"x \\\" y\",\"c\":[1,2]}");
-        let compact: &RawValue = serde_json::from_str("{\"a\": 1}").unwrap();
-        assert_eq!(single_line(compact).get(), "{\"a\": 1}");
+impl Serialize for Record {
+    /// The same JSON as [`Record::write_json`], for any `serde` serializer.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = RawValue::from_string(self.to_json()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
     }
 }

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use serde::de::DeserializeSeed;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::json::{FieldSpan, TopLevel};
 use crate::record::{Normalized, ObjectContext};
 
 /// The fixed description of a log source: its id and the envelope of its records.
@@ -57,25 +58,35 @@ pub enum KeyVerdict {
 /// One decoded event handed to a source: its raw JSON and where it came from.
 #[derive(Debug)]
 pub struct Event<'a> {
-    raw: &'a RawValue,
+    raw: &'a str,
+    fields: Option<&'a [FieldSpan]>,
     context: &'a ObjectContext,
     list_name: Option<&'a str>,
     value: OnceCell<Value>,
 }
 
 impl<'a> Event<'a> {
-    /// An event from its raw JSON, its object and the list it was expanded from (if any).
-    pub fn new(raw: &'a RawValue, context: &'a ObjectContext, list_name: Option<&'a str>) -> Self {
+    /// An event from its JSON text (which must be valid JSON, as framers emit it), its object and
+    /// the list it was expanded from (if any).
+    pub fn new(raw: &'a str, context: &'a ObjectContext, list_name: Option<&'a str>) -> Self {
         Event {
             raw,
+            fields: None,
             context,
             list_name,
             value: OnceCell::new(),
         }
     }
 
+    /// Adds the top-level fields the framer's validator noted for this event, so [`Event::parse`]
+    /// reads only the fields it is asked for.
+    pub fn with_fields(mut self, fields: Option<&'a [FieldSpan]>) -> Self {
+        self.fields = fields;
+        self
+    }
+
     /// The event's JSON text, exactly as it was in the object.
-    pub fn raw(&self) -> &'a RawValue {
+    pub fn raw(&self) -> &'a str {
         self.raw
     }
 
@@ -90,14 +101,41 @@ impl<'a> Event<'a> {
     }
 
     /// Deserializes only the fields `T` names, borrowing strings from the event where it can.
+    ///
+    /// When the framer noted the event's top-level fields, the values of the fields `T` does not
+    /// name are not read again at all.
     pub fn parse<T: Deserialize<'a>>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(self.raw.get())
+        match self.fields {
+            Some(fields) if self.raw.trim_start().starts_with('{') => {
+                T::deserialize(TopLevel::new(self.raw, fields))
+            }
+            _ => serde_json::from_str(self.raw),
+        }
+    }
+
+    /// Runs a `serde` seed over the event (e.g. a visitor that collects a few top-level fields),
+    /// with the same field-skipping as [`Event::parse`].
+    pub fn parse_seed<S: DeserializeSeed<'a>>(
+        &self,
+        seed: S,
+    ) -> Result<S::Value, serde_json::Error> {
+        match self.fields {
+            Some(fields) if self.raw.trim_start().starts_with('{') => {
+                seed.deserialize(TopLevel::new(self.raw, fields))
+            }
+            _ => {
+                let mut de = serde_json::Deserializer::from_str(self.raw);
+                let value = seed.deserialize(&mut de)?;
+                de.end()?;
+                Ok(value)
+            }
+        }
     }
 
     /// The whole event as a `serde_json::Value`, parsed once on first use.
     pub fn value(&self) -> &Value {
         self.value
-            .get_or_init(|| serde_json::from_str(self.raw.get()).unwrap_or(Value::Null))
+            .get_or_init(|| serde_json::from_str(self.raw).unwrap_or(Value::Null))
     }
 }
 

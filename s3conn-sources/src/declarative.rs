@@ -377,9 +377,8 @@ struct Doc<'k, 'a> {
 
 impl<'k, 'a> Doc<'k, 'a> {
     /// Scans an event object; `None` if it is not one.
-    fn scan(keys: &'k [String], json: &'a str) -> Option<Self> {
-        let mut de = serde_json::Deserializer::from_str(json);
-        let raws = TopScan { keys }.deserialize(&mut de).ok()?;
+    fn scan(keys: &'k [String], event: &Event<'a>) -> Option<Self> {
+        let raws = event.parse_seed(TopScan { keys }).ok()?;
         Some(Doc {
             keys,
             parsed: (0..keys.len()).map(|_| OnceCell::new()).collect(),
@@ -795,7 +794,7 @@ impl LogSource for DeclarativeSource {
         if !util::is_object(event) {
             return util::fallback(util::NOT_OBJECT);
         }
-        let Some(v) = Doc::scan(&self.top_keys, event.raw().get()) else {
+        let Some(v) = Doc::scan(&self.top_keys, event) else {
             return util::fallback(util::NOT_OBJECT);
         };
         let v = &v;

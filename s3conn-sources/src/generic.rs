@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 use s3conn_core::{Event, LogSource, Normalized, SourceInfo};
-use serde::de::DeserializeSeed;
 
 use crate::util::{self, value_time, KeyScan, TimeVal};
 
@@ -155,8 +154,7 @@ impl LogSource for GenericJson {
             want: &want,
             slots: n + GUESSES,
         };
-        let mut de = serde_json::Deserializer::from_str(event.raw().get());
-        let found: Vec<TimeVal<'_>> = match scan.deserialize(&mut de) {
+        let found: Vec<TimeVal<'_>> = match event.parse_seed(scan) {
             Ok(v) => v,
             Err(_) => return util::fallback(util::NOT_OBJECT),
         };

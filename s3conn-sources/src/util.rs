@@ -29,7 +29,7 @@ pub fn fallback(reason: &str) -> Normalized {
 
 /// Whether the event's JSON text is an object.
 pub fn is_object(event: &Event<'_>) -> bool {
-    event.raw().get().trim_start().starts_with('{')
+    event.raw().trim_start().starts_with('{')
 }
 
 /// Deserializes the typed partial view `T` of an event object.
@@ -41,7 +41,7 @@ pub fn parse_event<'s, T: Deserialize<'s>>(event: &'s Event<'_>) -> Option<T> {
     if !is_object(event) {
         return None;
     }
-    match serde_json::from_str::<T>(event.raw().get()) {
+    match event.parse::<T>() {
         Ok(t) => Some(t),
         Err(_) => T::deserialize(event.value()).ok(),
     }

@@ -202,7 +202,7 @@ fn crowdstrike_families() {
         r#"{"AgentLoadFlags":"0","ComputerName":"h","Time":"1714564000.5","aid":"x"}"#,
     )
     .expect("json");
-    let n = source("crowdstrike").normalize(&Event::new(&raw, &ctx, None));
+    let n = source("crowdstrike").normalize(&Event::new(raw.get(), &ctx, None));
     assert_eq!(n.event_type.as_deref(), Some("aidmaster"));
 }
 
@@ -482,7 +482,7 @@ fn no_input_panics() {
     for s in &sources {
         for d in &docs {
             let raw: Box<RawValue> = serde_json::from_str(d).expect("valid JSON");
-            let n = s.normalize(&Event::new(&raw, &ctx, Some("messagesDelivered")));
+            let n = s.normalize(&Event::new(raw.get(), &ctx, Some("messagesDelivered")));
             assert!(
                 n.timestamp_ms.is_some() || n.fallback_reason.is_some(),
                 "{}: neither time nor reason for {d}",

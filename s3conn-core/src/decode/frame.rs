@@ -2,7 +2,8 @@
 //!
 //! A byte scanner finds where each value ends (strings are skipped with `memchr`), so a
 //! `{"Records":[...]}` document of any size is split element by element with memory bounded by the
-//! largest single event. Each frame is then validated by `serde_json` into a `&RawValue`.
+//! largest single event. Each frame is then validated by [`Validator`], which also notes the
+//! event's top-level fields for the source.
 
 use std::io::Read;
 use std::ops::ControlFlow;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::{DecodeError, Limits};
+use crate::json::{FieldSpan, SyntaxError, Validator};
 
 /// How the events of an object are delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -85,8 +87,10 @@ impl std::fmt::Display for BadReason {
 pub enum Item<'a> {
     /// A valid JSON event.
     Event {
-        /// The event's JSON text.
-        raw: &'a RawValue,
+        /// The event's JSON text (valid JSON: framers validate it).
+        raw: &'a str,
+        /// The event's top-level fields, when it is an object and the framer noted them.
+        fields: Option<&'a [FieldSpan]>,
         /// The list field it was an element of, if any.
         list: Option<&'a str>,
         /// 1-based line where it starts.
@@ -187,6 +191,8 @@ enum Scanned {
         start: usize,
         line: u64,
         offset: u64,
+        /// Whether the validator already checked its grammar (the fast path).
+        validated: bool,
     },
     /// The value could not be kept whole; `sample` holds its beginning.
     Failed {
@@ -212,6 +218,7 @@ struct Scanner<'r, 'f> {
     /// 1-based line number at `pos`.
     line: u64,
     summary: FrameSummary,
+    validator: Validator,
 }
 
 const READ_CHUNK: usize = 256 * 1024;
@@ -259,6 +266,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
             base: 0,
             line: 1,
             summary: FrameSummary::default(),
+            validator: Validator::new(),
         }
     }
 
@@ -365,6 +373,26 @@ impl<'r, 'f> Scanner<'r, 'f> {
             });
         }
         let first = self.buf[self.pos];
+        if keep && depth == 0 && matches!(first, b'{' | b'[') {
+            // Fast path: the whole value is in the buffer and valid; one pass finds its end,
+            // checks it and notes its fields.
+            let start = self.pos;
+            if let Some(len) = self.validator.validate_prefix(&self.buf[start..self.end]) {
+                if len <= self.limits.max_record_bytes
+                    && self.validator.deepest() <= self.limits.max_depth as usize
+                {
+                    self.line +=
+                        memchr::memchr_iter(b'\n', &self.buf[start..start + len]).count() as u64;
+                    self.pos = start + len;
+                    return Ok(Scanned::Complete {
+                        start,
+                        line,
+                        offset: start_abs,
+                        validated: true,
+                    });
+                }
+            }
+        }
         let scalar = depth == 0 && !matches!(first, b'{' | b'[' | b'"');
         let max_depth = u64::from(self.limits.max_depth);
         let mut in_string = false;
@@ -481,6 +509,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
                 start: self.pos,
                 line,
                 offset: start_abs,
+                validated: false,
             });
         }
         Ok(match failure {
@@ -494,6 +523,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
                 start: (start_abs - self.base) as usize,
                 line,
                 offset: start_abs,
+                validated: false,
             },
         })
     }
@@ -513,20 +543,43 @@ impl<'r, 'f> Scanner<'r, 'f> {
     }
 
     /// Validates `bytes` as one JSON value and emits it, or emits it as bad.
+    /// Validates `bytes` as one JSON value and emits it, or emits it as bad.
+    #[allow(clippy::too_many_arguments)]
     fn emit_json(
         on_item: &mut dyn FnMut(Item<'_>) -> ControlFlow<()>,
         summary: &mut FrameSummary,
+        validator: &mut Validator,
         limits: &Limits,
         bytes: &[u8],
         list: Option<&str>,
         line: u64,
         offset: u64,
     ) -> Step {
-        let item = match serde_json::from_slice::<&RawValue>(bytes) {
+        let checked = validator.validate(bytes);
+        Self::emit_checked(
+            on_item, summary, validator, limits, bytes, checked, list, line, offset,
+        )
+    }
+
+    /// Emits `bytes` as an event when `checked` (the validator's verdict on them) is valid, else as bad.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_checked(
+        on_item: &mut dyn FnMut(Item<'_>) -> ControlFlow<()>,
+        summary: &mut FrameSummary,
+        validator: &Validator,
+        limits: &Limits,
+        bytes: &[u8],
+        checked: Result<&str, SyntaxError>,
+        list: Option<&str>,
+        line: u64,
+        offset: u64,
+    ) -> Step {
+        let item = match checked {
             Ok(raw) => {
                 summary.events += 1;
                 Item::Event {
                     raw,
+                    fields: Some(validator.fields()),
                     list,
                     line,
                     offset,
@@ -556,11 +609,34 @@ impl<'r, 'f> Scanner<'r, 'f> {
                 start,
                 line,
                 offset,
+                validated: true,
+            } => {
+                let bytes = &self.buf[start..self.pos];
+                let checked = std::str::from_utf8(bytes)
+                    .map_err(|e| SyntaxError::at(bytes, e.valid_up_to(), "invalid UTF-8"));
+                Self::emit_checked(
+                    self.on_item,
+                    &mut self.summary,
+                    &self.validator,
+                    &self.limits,
+                    bytes,
+                    checked,
+                    list,
+                    line,
+                    offset,
+                )
+            }
+            Scanned::Complete {
+                start,
+                line,
+                offset,
+                validated: false,
             } => {
                 let bytes = &self.buf[start..self.pos];
                 Self::emit_json(
                     self.on_item,
                     &mut self.summary,
+                    &mut self.validator,
                     &self.limits,
                     bytes,
                     list,
@@ -818,6 +894,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
             Self::emit_json(
                 self.on_item,
                 &mut self.summary,
+                &mut self.validator,
                 &self.limits,
                 bytes,
                 None,
@@ -884,6 +961,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
                     Self::emit_line(
                         self.on_item,
                         &mut self.summary,
+                        &mut self.validator,
                         &self.limits,
                         line,
                         &needles,
@@ -903,6 +981,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
     fn emit_line(
         on_item: &mut dyn FnMut(Item<'_>) -> ControlFlow<()>,
         summary: &mut FrameSummary,
+        validator: &mut Validator,
         limits: &Limits,
         line: &[u8],
         needles: &[Vec<u8>],
@@ -910,8 +989,8 @@ impl<'r, 'f> Scanner<'r, 'f> {
         line_no: u64,
         offset: u64,
     ) -> Step {
-        let depth = max_depth_of(line);
-        if depth > u64::from(limits.max_depth) {
+        let checked = validator.validate(line);
+        if validator.deepest() > limits.max_depth as usize {
             summary.bad += 1;
             return match on_item(Item::Bad {
                 sample: &line[..line.len().min(limits.max_sample_bytes)],
@@ -927,6 +1006,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
         }
         let mut keys: Vec<String> = Vec::new();
         let elements: Option<Vec<(&RawValue, Option<usize>)>> = match line.first() {
+            _ if checked.is_err() => None,
             Some(b'[') => serde_json::from_slice::<Vec<&RawValue>>(line)
                 .ok()
                 .map(|v| v.into_iter().map(|r| (r, None)).collect()),
@@ -951,14 +1031,17 @@ impl<'r, 'f> Scanner<'r, 'f> {
             _ => None,
         };
         let Some(elements) = elements else {
-            return Self::emit_json(on_item, summary, limits, line, None, line_no, offset);
+            return Self::emit_checked(
+                on_item, summary, validator, limits, line, checked, None, line_no, offset,
+            );
         };
         for (raw, key) in elements {
             let element_offset =
                 offset + (raw.get().as_ptr() as usize - line.as_ptr() as usize) as u64;
             summary.events += 1;
             let item = Item::Event {
-                raw,
+                raw: raw.get(),
+                fields: None,
                 list: key.and_then(|k| keys.get(k)).map(String::as_str),
                 line: line_no,
                 offset: element_offset,
@@ -969,41 +1052,6 @@ impl<'r, 'f> Scanner<'r, 'f> {
         }
         Ok(())
     }
-}
-
-/// The deepest nesting of a complete JSON text (strings skipped).
-fn max_depth_of(bytes: &[u8]) -> u64 {
-    let mut depth = 0u64;
-    let mut deepest = 0u64;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() {
-                    match memchr2(b'"', b'\\', &bytes[i..]) {
-                        None => return deepest,
-                        Some(k) => {
-                            if bytes[i + k] == b'\\' {
-                                i += k + 2;
-                            } else {
-                                i += k;
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            b'{' | b'[' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    deepest
 }
 
 fn describe_byte(b: u8) -> String {

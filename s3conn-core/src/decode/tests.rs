@@ -50,8 +50,9 @@ fn run_with(
                 list,
                 line,
                 offset,
+                ..
             } => Out::Event {
-                json: raw.get().to_owned(),
+                json: raw.to_owned(),
                 list: list.map(str::to_owned),
                 line,
                 offset,

@@ -1,0 +1,195 @@
+//! A `serde` deserializer over the top-level fields the validator noted: a source's typed view of
+//! an event parses only the values of the fields it names; every other value is skipped without
+//! reading it again.
+
+use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+
+use super::validate::FieldSpan;
+
+/// A validated JSON object's text and its top-level fields, as a `serde` deserializer.
+#[derive(Debug, Clone, Copy)]
+pub struct TopLevel<'a> {
+    text: &'a str,
+    fields: &'a [FieldSpan],
+}
+
+impl<'a> TopLevel<'a> {
+    /// The object `text` with the `fields` the validator noted for it.
+    pub fn new(text: &'a str, fields: &'a [FieldSpan]) -> Self {
+        TopLevel { text, fields }
+    }
+}
+
+impl<'de> Deserializer<'de> for TopLevel<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(Fields {
+            text: self.text,
+            fields: self.fields.iter(),
+            value: None,
+        })
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+    }
+}
+
+struct Fields<'de> {
+    text: &'de str,
+    fields: std::slice::Iter<'de, FieldSpan>,
+    value: Option<&'de str>,
+}
+
+impl<'de> MapAccess<'de> for Fields<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some(field) = self.fields.next() else {
+            return Ok(None);
+        };
+        let key = self.text.get(field.key.clone()).unwrap_or("");
+        self.value = Some(self.text.get(field.value.clone()).unwrap_or("null"));
+        if field.key_escaped {
+            let quoted = self
+                .text
+                .get(field.key.start - 1..field.key.end + 1)
+                .unwrap_or("\"\"");
+            let decoded: String = serde_json::from_str(quoted)?;
+            return seed
+                .deserialize(StringDeserializer::<serde_json::Error>::new(decoded))
+                .map(Some);
+        }
+        seed.deserialize(BorrowedStrDeserializer::<serde_json::Error>::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        seed.deserialize(Value(self.value.take().unwrap_or("null")))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.fields.len())
+    }
+}
+
+/// One value's text: skipped for free when ignored, else parsed by `serde_json`.
+struct Value<'de>(&'de str);
+
+macro_rules! forward_to_serde_json {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
+            let mut de = serde_json::Deserializer::from_str(self.0);
+            let value = (&mut de).$method($($arg,)* visitor)?;
+            de.end()?;
+            Ok(value)
+        }
+    )*};
+}
+
+impl<'de> Deserializer<'de> for Value<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+
+    forward_to_serde_json! {
+        deserialize_any();
+        deserialize_bool();
+        deserialize_i8();
+        deserialize_i16();
+        deserialize_i32();
+        deserialize_i64();
+        deserialize_i128();
+        deserialize_u8();
+        deserialize_u16();
+        deserialize_u32();
+        deserialize_u64();
+        deserialize_u128();
+        deserialize_f32();
+        deserialize_f64();
+        deserialize_char();
+        deserialize_str();
+        deserialize_string();
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_option();
+        deserialize_unit();
+        deserialize_unit_struct(name: &'static str);
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_seq();
+        deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_map();
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+        deserialize_identifier();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::super::Validator;
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct View<'a> {
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+        n: Option<i64>,
+        missing: Option<String>,
+        nested: BTreeMap<String, Vec<u8>>,
+        #[serde(rename = "we\"ird")]
+        weird: bool,
+    }
+
+    #[test]
+    fn typed_views_read_the_same_as_serde_json() {
+        let text = r#"{"skip":{"deep":[1,{"x":"y"}]},"name":"a\nb","n":null,"nested":{"k":[1,2]},"we\"ird":true,"tail":"é"}"#;
+        let mut v = Validator::new();
+        v.validate(text.as_bytes()).unwrap();
+        let ours = View::deserialize(TopLevel::new(text, v.fields())).unwrap();
+        let theirs: View<'_> = serde_json::from_str(text).unwrap();
+        assert_eq!(ours, theirs);
+        let any: serde_json::Value =
+            Deserialize::deserialize(TopLevel::new(text, v.fields())).unwrap();
+        assert_eq!(
+            any,
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
+    }
+
+    #[test]
+    fn type_errors_and_duplicates_are_errors_as_in_serde_json() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct N {
+            n: i64,
+        }
+        let mut v = Validator::new();
+        for text in [r#"{"n":"x"}"#, r#"{"n":1,"n":2}"#] {
+            v.validate(text.as_bytes()).unwrap();
+            assert!(N::deserialize(TopLevel::new(text, v.fields())).is_err());
+            assert!(serde_json::from_str::<N>(text).is_err());
+        }
+    }
+}
