@@ -3,61 +3,22 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::HashSet;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use common::{drain_config, gzip, run, Setup, TestSource};
 use s3conn_core::memory::{Fault, MemoryObjectStore, MemoryQueue};
 use s3conn_core::notification::s3_event_body;
 use s3conn_core::queue::{AckHandle, BatchResult, Message, Queue, QueueError};
-use s3conn_core::sink::{DeadLetterKind, MemoryDeadLetter, MemorySink};
-use s3conn_core::source::{Event, LogSource, SourceInfo};
+use s3conn_core::sink::{DeadLetterKind, MemorySink};
 use s3conn_core::store::{GetResult, ObjectRef, ObjectStore, StoreError};
-use s3conn_core::{Normalized, Pipeline, PipelineConfig, Record, Sink, SinkError};
+use s3conn_core::{Pipeline, Record, Sink, SinkError};
 use tokio_util::sync::CancellationToken;
-
-#[derive(Debug)]
-struct TestSource {
-    info: Arc<SourceInfo>,
-    expand: Vec<String>,
-}
-
-impl TestSource {
-    fn shared() -> Arc<dyn LogSource> {
-        Arc::new(TestSource {
-            info: Arc::new(SourceInfo::new(
-                "test", "Test", "Syslog", "test_log", "test",
-            )),
-            expand: vec!["Records".into()],
-        })
-    }
-}
-
-impl LogSource for TestSource {
-    fn info(&self) -> &Arc<SourceInfo> {
-        &self.info
-    }
-    fn expand_fields(&self) -> &[String] {
-        &self.expand
-    }
-    fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let v = event.value();
-        Normalized {
-            timestamp_ms: v.get("time").and_then(s3conn_core::time::value_to_ms),
-            event_name: v.get("n").map(|n| n.to_string()),
-            ..Normalized::default()
-        }
-    }
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
 
 fn ndjson(object: usize, n: usize) -> Vec<u8> {
     (0..n)
@@ -65,60 +26,6 @@ fn ndjson(object: usize, n: usize) -> Vec<u8> {
             format!("{{\"time\":\"2024-01-01T00:00:00Z\",\"n\":\"{object}-{i}\"}}\n").into_bytes()
         })
         .collect()
-}
-
-struct Setup {
-    queue: Arc<MemoryQueue>,
-    store: Arc<MemoryObjectStore>,
-    dead: MemoryDeadLetter,
-}
-
-impl Setup {
-    fn new(visibility: Duration) -> Self {
-        Setup {
-            queue: Arc::new(MemoryQueue::new(visibility)),
-            store: Arc::new(MemoryObjectStore::new()),
-            dead: MemoryDeadLetter::new(),
-        }
-    }
-
-    fn object(&self, key: &str, data: Vec<u8>) {
-        let meta = self.store.put("bucket", key, data);
-        self.queue.send(s3_event_body(
-            "bucket",
-            key,
-            meta.size,
-            meta.etag.as_deref(),
-        ));
-    }
-
-    fn pipeline(&self, sink: Arc<dyn Sink>, config: PipelineConfig) -> Pipeline {
-        self.pipeline_on(self.queue.clone(), self.store.clone(), sink, config)
-    }
-
-    fn pipeline_on(
-        &self,
-        queue: Arc<dyn Queue>,
-        store: Arc<dyn ObjectStore>,
-        sink: Arc<dyn Sink>,
-        config: PipelineConfig,
-    ) -> Pipeline {
-        Pipeline::builder(queue, store, TestSource::shared(), sink)
-            .dead_letter(Arc::new(self.dead.clone()))
-            .config(config)
-            .build()
-    }
-}
-
-fn drain_config() -> PipelineConfig {
-    PipelineConfig {
-        drain: true,
-        receive_wait: Duration::from_millis(50),
-        retry_base: Duration::from_millis(5),
-        retry_max: Duration::from_millis(50),
-        visibility_timeout: Duration::from_secs(5),
-        ..PipelineConfig::default()
-    }
 }
 
 fn names(records: &[Record]) -> Vec<String> {
@@ -136,13 +43,6 @@ fn expected(objects: usize, per: usize) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-async fn run(p: &Pipeline) -> s3conn_core::StatsSnapshot {
-    tokio::time::timeout(Duration::from_secs(60), p.run(CancellationToken::new()))
-        .await
-        .expect("pipeline did not finish")
-        .expect("pipeline failed")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -513,12 +513,18 @@ impl<'r, 'f> Scanner<'r, 'f> {
             });
         }
         Ok(match failure {
-            Some((sample, reason)) => Scanned::Failed {
-                sample,
-                line,
-                offset: start_abs,
-                reason,
-            },
+            Some((mut sample, reason)) => {
+                // Sampling read ahead: keep the value's bytes only, not those after it.
+                sample.truncate(
+                    usize::try_from(self.abs(self.pos) - start_abs).unwrap_or(usize::MAX),
+                );
+                Scanned::Failed {
+                    sample,
+                    line,
+                    offset: start_abs,
+                    reason,
+                }
+            }
             None => Scanned::Complete {
                 start: (start_abs - self.base) as usize,
                 line,
@@ -592,7 +598,13 @@ impl<'r, 'f> Scanner<'r, 'f> {
                     line,
                     offset,
                     reason: BadReason::InvalidJson {
-                        message: e.to_string(),
+                        message: match std::str::from_utf8(bytes) {
+                            Err(u) => format!(
+                                "{e} (invalid UTF-8 at byte {} of the record)",
+                                u.valid_up_to()
+                            ),
+                            Ok(_) => e.to_string(),
+                        },
                     },
                 }
             }

@@ -1,0 +1,126 @@
+//! Shared set-up of the pipeline suites: a test log source and a pipeline on the memory backends.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use s3conn_core::memory::{MemoryObjectStore, MemoryQueue};
+use s3conn_core::notification::s3_event_body;
+use s3conn_core::queue::Queue;
+use s3conn_core::sink::MemoryDeadLetter;
+use s3conn_core::source::{Event, LogSource, SourceInfo};
+use s3conn_core::store::ObjectStore;
+use s3conn_core::{Normalized, Pipeline, PipelineConfig, Sink};
+use tokio_util::sync::CancellationToken;
+
+/// Expands `Records`; the event name is the JSON text of the field `n`, the time is `time`.
+#[derive(Debug)]
+pub struct TestSource {
+    info: Arc<SourceInfo>,
+    expand: Vec<String>,
+}
+
+impl TestSource {
+    pub fn shared() -> Arc<dyn LogSource> {
+        Arc::new(TestSource {
+            info: Arc::new(SourceInfo::new(
+                "test", "Test", "Syslog", "test_log", "test",
+            )),
+            expand: vec!["Records".into()],
+        })
+    }
+}
+
+impl LogSource for TestSource {
+    fn info(&self) -> &Arc<SourceInfo> {
+        &self.info
+    }
+    fn expand_fields(&self) -> &[String] {
+        &self.expand
+    }
+    fn normalize(&self, event: &Event<'_>) -> Normalized {
+        let v = event.value();
+        Normalized {
+            timestamp_ms: v.get("time").and_then(s3conn_core::time::value_to_ms),
+            event_name: v.get("n").map(|n| n.to_string()),
+            ..Normalized::default()
+        }
+    }
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    gzip_level(data, flate2::Compression::fast())
+}
+
+pub fn gzip_level(data: &[u8], level: flate2::Compression) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A queue, a store and a dead-letter destination in memory.
+pub struct Setup {
+    pub queue: Arc<MemoryQueue>,
+    pub store: Arc<MemoryObjectStore>,
+    pub dead: MemoryDeadLetter,
+}
+
+impl Setup {
+    pub fn new(visibility: Duration) -> Self {
+        Setup {
+            queue: Arc::new(MemoryQueue::new(visibility)),
+            store: Arc::new(MemoryObjectStore::new()),
+            dead: MemoryDeadLetter::new(),
+        }
+    }
+
+    /// Stores an object and queues its "object created" notification.
+    pub fn object(&self, key: &str, data: Vec<u8>) {
+        let meta = self.store.put("bucket", key, data);
+        self.queue.send(s3_event_body(
+            "bucket",
+            key,
+            meta.size,
+            meta.etag.as_deref(),
+        ));
+    }
+
+    pub fn pipeline(&self, sink: Arc<dyn Sink>, config: PipelineConfig) -> Pipeline {
+        self.pipeline_on(self.queue.clone(), self.store.clone(), sink, config)
+    }
+
+    pub fn pipeline_on(
+        &self,
+        queue: Arc<dyn Queue>,
+        store: Arc<dyn ObjectStore>,
+        sink: Arc<dyn Sink>,
+        config: PipelineConfig,
+    ) -> Pipeline {
+        Pipeline::builder(queue, store, TestSource::shared(), sink)
+            .dead_letter(Arc::new(self.dead.clone()))
+            .config(config)
+            .build()
+    }
+}
+
+/// Stops once the queue is empty; short waits and backoffs.
+pub fn drain_config() -> PipelineConfig {
+    PipelineConfig {
+        drain: true,
+        receive_wait: Duration::from_millis(50),
+        retry_base: Duration::from_millis(5),
+        retry_max: Duration::from_millis(50),
+        visibility_timeout: Duration::from_secs(5),
+        ..PipelineConfig::default()
+    }
+}
+
+/// Runs a draining pipeline to its end (at most 60 s).
+pub async fn run(p: &Pipeline) -> s3conn_core::StatsSnapshot {
+    tokio::time::timeout(Duration::from_secs(60), p.run(CancellationToken::new()))
+        .await
+        .expect("pipeline did not finish")
+        .expect("pipeline failed")
+}
