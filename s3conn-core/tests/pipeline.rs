@@ -288,12 +288,14 @@ async fn poison_message_is_kept_then_dead_lettered_at_max_receive_count() {
     let sink = MemorySink::new();
     let mut config = drain_config();
     config.max_receive_count = Some(2);
-    config.visibility_timeout = Duration::from_millis(100);
+    // Long enough that a loaded machine finishes the first drain before the kept message is
+    // visible again.
+    config.visibility_timeout = Duration::from_millis(500);
     let p = s.pipeline(Arc::new(sink.clone()), config);
     let first = run(&p).await;
     assert_eq!(first.messages_kept, 1);
     assert!(s.dead.items().is_empty());
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let second = run(&p).await;
     assert_eq!(second.messages_dead_lettered, 1);
     assert!(s.queue.is_empty());

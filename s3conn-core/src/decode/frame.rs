@@ -598,13 +598,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
                     line,
                     offset,
                     reason: BadReason::InvalidJson {
-                        message: match std::str::from_utf8(bytes) {
-                            Err(u) => format!(
-                                "{e} (invalid UTF-8 at byte {} of the record)",
-                                u.valid_up_to()
-                            ),
-                            Ok(_) => e.to_string(),
-                        },
+                        message: e.to_string(),
                     },
                 }
             }
