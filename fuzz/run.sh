@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-600}"
 shift || true
-targets="${*:-notification decode sources}"
+targets="${*:-notification decode sources validate}"
 export RUSTC_BOOTSTRAP=1
-mkdir -p corpus/notification corpus/decode corpus/sources
+mkdir -p corpus/notification corpus/decode corpus/sources corpus/validate
 cp ../examples/data/generic/*.ndjson corpus/sources/ 2>/dev/null || true
 find ../s3conn-sources/tests/fixtures -type f ! -name '*.golden.ndjson' -exec cp {} corpus/sources/ \; 2>/dev/null || true
 for f in ../examples/data/cloudtrail/AWSLogs/*/CloudTrail/*/*/*/*/*.gz; do
@@ -19,6 +19,8 @@ printf '{"Type":"Notification","Message":"{\\"Event\\":\\"s3:TestEvent\\"}"}' > 
 printf '{"bucket":"b","pathPrefix":"p","files":[{"path":"p/x.gz","size":3}]}' > corpus/notification/fdr
 mkdir -p logs
 status=0
+printf '{"a":[1,-2.5e+3,"x\\u00e9"],"b":{"c":null},"d":true}' > corpus/validate/object
+printf '[[],{},"",0]' > corpus/validate/array
 for target in $targets; do
   echo "== $target ($secs s), full output in fuzz/logs/$target.log"
   cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 \

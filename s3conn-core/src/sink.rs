@@ -135,10 +135,14 @@ impl<W: Write + Send> NdjsonSink<W> {
     }
 }
 
+/// Buffer of the standard writers: a batch (serialized whole, then flushed) larger than this is
+/// written straight through instead of being copied into the buffer first.
+const WRITE_BUFFER: usize = 16 << 10;
+
 impl NdjsonSink<BufWriter<std::io::Stdout>> {
     /// A sink writing to standard output.
     pub fn stdout() -> Self {
-        NdjsonSink::new(BufWriter::with_capacity(1 << 20, std::io::stdout()))
+        NdjsonSink::new(BufWriter::with_capacity(WRITE_BUFFER, std::io::stdout()))
     }
 }
 
@@ -146,7 +150,7 @@ impl NdjsonSink<BufWriter<File>> {
     /// A sink appending to a file (created if missing).
     pub fn file(path: &Path) -> std::io::Result<Self> {
         let f = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(NdjsonSink::new(BufWriter::with_capacity(1 << 20, f)))
+        Ok(NdjsonSink::new(BufWriter::with_capacity(WRITE_BUFFER, f)))
     }
 }
 
