@@ -710,25 +710,30 @@ impl<'r, 'f> Scanner<'r, 'f> {
     /// second) is a complete JSON object or array by itself.
     fn looks_like_lines(&mut self) -> Result<bool, DecodeError> {
         const WINDOW: usize = 1 << 20;
+        // Newlines are counted in each newly read part only (no rescans while reading ahead).
+        let mut counted = 0;
+        let mut complete_lines = 0;
         loop {
-            let data = &self.buf[..self.end];
-            let lines: Vec<&[u8]> = data
-                .split(|&b| b == b'\n')
-                .map(trim)
-                .filter(|l| !l.is_empty())
-                .take(3)
-                .collect();
-            let complete_lines = data.iter().filter(|&&b| b == b'\n').count();
+            complete_lines += memchr::memchr_iter(b'\n', &self.buf[counted..self.end]).count();
+            counted = self.end;
             if complete_lines >= 2 || self.eof || self.end >= WINDOW {
-                let standalone = |l: &[u8]| {
+                if complete_lines == 0 {
+                    return Ok(false);
+                }
+                let data = &self.buf[..self.end];
+                let lines: Vec<&[u8]> = data
+                    .split(|&b| b == b'\n')
+                    .map(trim)
+                    .filter(|l| !l.is_empty())
+                    .take(3)
+                    .collect();
+                let validator = &mut self.validator;
+                let mut standalone = |l: &[u8]| {
                     let l = l.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(l);
-                    matches!(l.first(), Some(b'{' | b'['))
-                        && serde_json::from_slice::<serde::de::IgnoredAny>(l).is_ok()
+                    matches!(l.first(), Some(b'{' | b'[')) && validator.validate(l).is_ok()
                 };
-                let has_newline = complete_lines > 0;
-                return Ok(has_newline
-                    && (lines.first().is_some_and(|l| standalone(l))
-                        || (lines.len() > 2 && lines.get(1).is_some_and(|l| standalone(l)))));
+                return Ok(lines.first().is_some_and(|l| standalone(l))
+                    || (lines.len() > 2 && lines.get(1).is_some_and(|l| standalone(l))));
             }
             if !self.fill()? {
                 continue;
