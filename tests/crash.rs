@@ -25,12 +25,11 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeMap;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{read_outputs, tag, Delivered, World};
+use common::{read_outputs, World};
 
 /// SIGKILLs per test run.
 const KILLS: usize = 24;
@@ -43,46 +42,6 @@ fn objects_for(delay: Duration) -> usize {
 const RECORDS: usize = 4000;
 const FIRST_KILL: Duration = Duration::from_millis(50);
 const LAST_KILL: Duration = Duration::from_millis(4000);
-
-/// Runs `collect --drain` until the queue is empty; returns how many runs that took. Messages a
-/// stopped run held reappear when their lease runs out; a drain run that polls before then stops
-/// early, so this waits for them and runs again.
-async fn run_to_completion(w: &World, config: &Path, out: &Path) -> usize {
-    let mut finals = 0;
-    loop {
-        finals += 1;
-        let stats = w.dir.path().join(format!("stats-final-{finals}.json"));
-        let output = w.collect_command(config, out, &stats).output().unwrap();
-        assert!(
-            output.status.success(),
-            "final run {finals}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        if w.settle(Duration::from_secs(30)).await {
-            return finals;
-        }
-        assert!(finals < 5, "queue not empty: {:?}", w.queue_counts().await);
-    }
-}
-
-/// Asserts that, de-duplicated by `id`, `got` holds exactly the records of `objects` objects of
-/// `records` each, and that the queue is empty and nothing was dead-lettered.
-async fn assert_exactly_delivered(w: &World, got: &Delivered, objects: usize, records: usize) {
-    let expected: BTreeSet<String> = (0..objects)
-        .flat_map(|o| (0..records).map(move |i| tag(o, i)))
-        .collect();
-    assert_eq!(
-        got.tags(),
-        expected,
-        "deduplicated by id: exactly the expected records"
-    );
-    assert_eq!(got.by_id.len(), objects * records);
-    assert_eq!(w.queue_counts().await, (0, 0), "the queue is empty");
-    assert!(
-        !w.dir.path().join("dead").exists(),
-        "nothing was dead-lettered"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collect_killed_at_many_points_loses_nothing() {
@@ -126,11 +85,11 @@ async fn collect_killed_at_many_points_loses_nothing() {
         killed.push((child.id(), delay));
     }
 
-    let finals = run_to_completion(&w, &config, &out).await;
+    let finals = w.run_to_completion(&config, &out).await;
     let elapsed = started.elapsed();
 
     let got = read_outputs(&out);
-    assert_exactly_delivered(&w, &got, objects, RECORDS).await;
+    w.assert_exactly_delivered(&got, objects, RECORDS).await;
 
     // Where did the kills land? Per killed run (its output file carries its pid): nothing written
     // yet; an object written only in part; an object written in full but delivered again later
@@ -275,9 +234,9 @@ async fn collect_stopped_after_the_sink_wrote_and_before_the_delete_delivers_aga
         );
         hooked.push((child.id(), n));
     }
-    let finals = run_to_completion(&w, &config, &out).await;
+    let finals = w.run_to_completion(&config, &out).await;
     let got = read_outputs(&out);
-    assert_exactly_delivered(&w, &got, objects, SMALL).await;
+    w.assert_exactly_delivered(&got, objects, SMALL).await;
 
     let files: Vec<(&std::path::PathBuf, &Vec<(String, String)>)> = got.per_file.iter().collect();
     for &(pid, n) in &hooked {

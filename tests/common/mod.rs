@@ -140,6 +140,50 @@ impl World {
         cmd
     }
 
+    /// Runs `collect --drain` until the queue is empty; returns how many runs that took. Messages
+    /// a stopped run held reappear when their lease runs out; a drain run that polls before then
+    /// stops early, so this waits for them and runs again.
+    pub async fn run_to_completion(&self, config: &Path, out: &Path) -> usize {
+        let mut finals = 0;
+        loop {
+            finals += 1;
+            let stats = self.dir.path().join(format!("stats-final-{finals}.json"));
+            let output = self.collect_command(config, out, &stats).output().unwrap();
+            assert!(
+                output.status.success(),
+                "final run {finals}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            if self.settle(std::time::Duration::from_secs(30)).await {
+                return finals;
+            }
+            assert!(
+                finals < 5,
+                "queue not empty: {:?}",
+                self.queue_counts().await
+            );
+        }
+    }
+
+    /// Asserts that, de-duplicated by `id`, `got` holds exactly the records of objects
+    /// `0..objects` of `records` each, that the queue is empty and that nothing was dead-lettered.
+    pub async fn assert_exactly_delivered(&self, got: &Delivered, objects: usize, records: usize) {
+        let expected: BTreeSet<String> = (0..objects)
+            .flat_map(|o| (0..records).map(move |i| tag(o, i)))
+            .collect();
+        assert_eq!(
+            got.tags(),
+            expected,
+            "deduplicated by id: exactly the expected records"
+        );
+        assert_eq!(got.by_id.len(), objects * records);
+        assert_eq!(self.queue_counts().await, (0, 0), "the queue is empty");
+        assert!(
+            !self.dir.path().join("dead").exists(),
+            "nothing was dead-lettered"
+        );
+    }
+
     /// (visible, in flight) message counts, straight from moto.
     pub async fn queue_counts(&self) -> (u64, u64) {
         self.moto.queue_counts(&self.clients, &self.queue_url).await
