@@ -209,9 +209,7 @@ async fn collect_stopped_after_the_sink_wrote_and_before_the_delete_delivers_aga
     );
     let out = w.dir.path().join("out");
     let objects: usize = HOOKED_RUNS.iter().sum::<usize>() + 3;
-    for o in 0..objects {
-        w.put_object(o, SMALL).await;
-    }
+    w.put_objects(0..objects, SMALL).await;
     let mut hooked = Vec::new(); // (pid, the write it stopped after)
     for (k, &n) in HOOKED_RUNS.iter().enumerate() {
         let stderr = std::fs::File::create(w.dir.path().join(format!("stderr-hook-{k}"))).unwrap();

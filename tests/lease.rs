@@ -88,9 +88,7 @@ async fn wait_until_all_received(w: &World) {
 async fn slow_objects_outliving_the_visibility_timeout_are_never_handed_to_a_second_consumer() {
     let started = Instant::now();
     let w = World::new().await;
-    for o in 0..OBJECTS {
-        w.put_object(o, RECORDS).await;
-    }
+    w.put_objects(0..OBJECTS, RECORDS).await;
     let (sink_a, sink_b) = (Arc::new(SlowSink::default()), Arc::new(SlowSink::default()));
     let a = consumer(&w, sink_a.clone(), true).await;
     let b = consumer(&w, sink_b.clone(), false).await;

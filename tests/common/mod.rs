@@ -60,6 +60,9 @@ pub fn object(o: usize, n: usize) -> (String, Vec<u8>) {
     }
 }
 
+/// Uploads in flight at once in [`World::put_objects`].
+pub const UPLOADS_IN_FLIGHT: usize = 24;
+
 pub struct World {
     pub moto: Moto,
     pub clients: AwsClients,
@@ -98,6 +101,16 @@ impl World {
             .send()
             .await
             .unwrap();
+    }
+
+    /// Uploads `objects` with `n` records each, [`UPLOADS_IN_FLIGHT`] at a time.
+    pub async fn put_objects(&self, objects: std::ops::Range<usize>, n: usize) {
+        use futures::StreamExt;
+        futures::stream::iter(objects)
+            .map(|o| self.put_object(o, n))
+            .buffer_unordered(UPLOADS_IN_FLIGHT)
+            .collect::<Vec<()>>()
+            .await;
     }
 
     /// A connector configuration talking to `endpoint` (moto, or a proxy in front of it).
