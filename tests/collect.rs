@@ -80,6 +80,17 @@ impl World {
         config: &Path,
         out: &str,
     ) -> (Output, Vec<serde_json::Value>, serde_json::Value) {
+        let dead = self.dir.path().join("dead");
+        self.collect_with(config, out, &["--dead-letter".as_ref(), dead.as_os_str()])
+    }
+
+    /// `collect --drain` with these dead-letter arguments.
+    fn collect_with(
+        &self,
+        config: &Path,
+        out: &str,
+        dead_letter: &[&std::ffi::OsStr],
+    ) -> (Output, Vec<serde_json::Value>, serde_json::Value) {
         let out_dir = self.dir.path().join(out);
         let stats = self.dir.path().join(format!("{out}.stats.json"));
         let output = s3conn()
@@ -95,8 +106,7 @@ impl World {
             .arg(config)
             .arg("--output")
             .arg(&out_dir)
-            .arg("--dead-letter")
-            .arg(self.dir.path().join("dead"))
+            .args(dead_letter)
             .arg("--stats")
             .arg(&stats)
             .output()
@@ -328,4 +338,67 @@ async fn connection_test_reports_a_missing_queue() {
         "{}",
         String::from_utf8_lossy(&ok.stdout)
     );
+}
+
+/// Receives (and deletes nothing from) every message of `queue_url`: their bodies as JSON.
+async fn dead_letters(w: &World, queue_url: &str) -> Vec<serde_json::Value> {
+    let mut got = Vec::new();
+    loop {
+        let out = w
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .unwrap();
+        if out.messages().is_empty() {
+            return got;
+        }
+        for m in out.messages() {
+            got.push(serde_json::from_str(m.body().unwrap()).unwrap());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_object_goes_to_the_dead_letter_queue_and_the_rest_is_delivered() {
+    let w = World::new().await;
+    let dlq = w.moto.create_queue(&w.clients, &unique("dlq")).await;
+    w.put(&w.bucket, "good.json.gz", gzip(&trail(30, "good")))
+        .await;
+    // A gzip header, then bytes that are no deflate stream: undecodable, a permanent failure.
+    let junk = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff];
+    w.put(&w.bucket, "bad/junk.json.gz", junk).await;
+    // Given up on at its first delivery: dead-lettered, then acknowledged.
+    let config = w.config("dlq", "aws-cloudtrail", "max_receive_count = 1");
+    let (out, records, stats) = w.collect_with(
+        &config,
+        "out",
+        &["--dead-letter-queue".as_ref(), dlq.as_ref()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(names(&records), expected(&[("good", 30)]));
+    assert_eq!(stats["objects_undecodable"], 1);
+    assert_eq!(stats["objects_dead_lettered"], 1);
+    assert!(
+        w.queue_is_empty().await,
+        "the source message was acknowledged"
+    );
+    assert!(!w.dir.path().join("dead").exists(), "no directory written");
+    let items = dead_letters(&w, &dlq).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let item = &items[0];
+    assert_eq!(item["kind"], "object");
+    assert_eq!(item["object"]["bucket"], w.bucket.as_str());
+    assert_eq!(item["object"]["key"], "bad/junk.json.gz");
+    let reason = item["reason"].as_str().unwrap();
+    assert!(reason.contains("bad/junk.json.gz"), "{reason}");
+    assert!(item["message_id"].is_string());
 }

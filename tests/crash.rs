@@ -16,16 +16,20 @@
 //! expected one, and the queue ends empty (read from moto directly). A kill in the middle of a
 //! write can leave a torn last line in that run's file; its records were never acknowledged and
 //! are redelivered, so the reader skips only such a final, newline-less line.
+//!
+//! The kills hit the window "after the sink wrote, before the delete" only by chance; the second
+//! test hits it every time: with the test-only `S3CONN_TEST_ABORT_AFTER_SINK=N`, `collect` exits
+//! right after its N-th sink write returned and before that object's message could be deleted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::process::Stdio;
+use std::collections::BTreeMap;
+use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{read_outputs, tag, World};
+use common::{read_outputs, World};
 
 /// SIGKILLs per test run.
 const KILLS: usize = 24;
@@ -81,40 +85,11 @@ async fn collect_killed_at_many_points_loses_nothing() {
         killed.push((child.id(), delay));
     }
 
-    // Run to completion. Messages the last killed run held reappear when their lease runs out;
-    // a drain run that polls before then stops early, so wait for them and run again.
-    let mut finals = 0;
-    loop {
-        finals += 1;
-        let stats = w.dir.path().join(format!("stats-final-{finals}.json"));
-        let output = w.collect_command(&config, &out, &stats).output().unwrap();
-        assert!(
-            output.status.success(),
-            "final run {finals}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        if w.settle(Duration::from_secs(30)).await {
-            break;
-        }
-        assert!(finals < 5, "queue not empty: {:?}", w.queue_counts().await);
-    }
+    let finals = w.run_to_completion(&config, &out).await;
     let elapsed = started.elapsed();
 
     let got = read_outputs(&out);
-    let expected: BTreeSet<String> = (0..objects)
-        .flat_map(|o| (0..RECORDS).map(move |i| tag(o, i)))
-        .collect();
-    assert_eq!(
-        got.tags(),
-        expected,
-        "deduplicated by id: exactly the expected records"
-    );
-    assert_eq!(got.by_id.len(), objects * RECORDS);
-    assert_eq!(w.queue_counts().await, (0, 0), "the queue is empty");
-    assert!(
-        !w.dir.path().join("dead").exists(),
-        "nothing was dead-lettered"
-    );
+    w.assert_exactly_delivered(&got, objects, RECORDS).await;
 
     // Where did the kills land? Per killed run (its output file carries its pid): nothing written
     // yet; an object written only in part; an object written in full but delivered again later
@@ -186,5 +161,112 @@ async fn collect_killed_at_many_points_loses_nothing() {
     assert!(
         nothing > 0 && mid_object + written_not_deleted > 0,
         "kills should hit several phases"
+    );
+}
+
+/// The crash hook of `s3conn collect` (test-only; `examples/s3conn/test_hooks.rs`): exit right
+/// after the N-th sink write, before its acknowledgement.
+const ABORT_AFTER_SINK: &str = "S3CONN_TEST_ABORT_AFTER_SINK";
+/// The exit code of a run stopped by the hook.
+const ABORT_EXIT_CODE: i32 = 86;
+/// The sink write after which each hooked run stops.
+const HOOKED_RUNS: [usize; 5] = [1, 2, 1, 3, 2];
+/// Records per object in the hooked runs: one sink batch (at most 1000 records), so every sink
+/// write is a whole object and the hook stops a run exactly between an object's write and the
+/// deletion of its message.
+const SMALL: usize = 500;
+
+/// Waits for `child` to exit, at most `limit`.
+async fn wait_for(child: &mut std::process::Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!(
+                "run {} did not reach its crash point within {limit:?}",
+                child.id()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The crash window "after the sink wrote, before the delete", hit every time: each hooked run
+/// exits right after its N-th sink write. The object of that write is then in the run's output
+/// in full, its message was never deleted, and it must be delivered again by a later run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_stopped_after_the_sink_wrote_and_before_the_delete_delivers_again() {
+    let started = Instant::now();
+    let w = World::new().await;
+    let config = w.config(
+        "window",
+        &w.moto.endpoint,
+        "visibility_timeout = \"2s\"\nconcurrency = 1",
+    );
+    let out = w.dir.path().join("out");
+    let objects: usize = HOOKED_RUNS.iter().sum::<usize>() + 3;
+    w.put_objects(0..objects, SMALL).await;
+    let mut hooked = Vec::new(); // (pid, the write it stopped after)
+    for (k, &n) in HOOKED_RUNS.iter().enumerate() {
+        let stderr = std::fs::File::create(w.dir.path().join(format!("stderr-hook-{k}"))).unwrap();
+        let mut child = w
+            .collect_forever_command(
+                &config,
+                &out,
+                &w.dir.path().join(format!("stats-hook-{k}.json")),
+            )
+            .env(ABORT_AFTER_SINK, n.to_string())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let status = wait_for(&mut child, Duration::from_secs(60)).await;
+        assert_eq!(
+            status.code(),
+            Some(ABORT_EXIT_CODE),
+            "run {k} stopped by the hook"
+        );
+        hooked.push((child.id(), n));
+    }
+    let finals = w.run_to_completion(&config, &out).await;
+    let got = read_outputs(&out);
+    w.assert_exactly_delivered(&got, objects, SMALL).await;
+
+    let files: Vec<(&std::path::PathBuf, &Vec<(String, String)>)> = got.per_file.iter().collect();
+    for &(pid, n) in &hooked {
+        let suffix = format!("-{pid}.ndjson");
+        let i = files
+            .iter()
+            .position(|(path, _)| path.to_string_lossy().ends_with(&suffix))
+            .expect("every hooked run wrote");
+        let recs = files[i].1;
+        assert_eq!(
+            recs.len(),
+            n * SMALL,
+            "run {pid}: {n} whole objects written"
+        );
+        let last = recs[recs.len() - 1].1.split('-').next().unwrap().to_owned();
+        let again = files[i + 1..]
+            .iter()
+            .flat_map(|(_, later)| later.iter())
+            .filter(|(_, t)| t.starts_with(&format!("{last}-")))
+            .count();
+        // In full at least once (a later hooked run may stop right after writing it too).
+        assert!(
+            again >= SMALL && again.is_multiple_of(SMALL),
+            "run {pid}: object {last}, written before the exit, delivered again in full later ({again} records)"
+        );
+    }
+    assert_eq!(got.torn_tails, 0, "the hook exits between writes");
+    eprintln!(
+        "crash window: {} hooked runs, {finals} final run(s), {:?}; {objects} objects, {} lines written ({} duplicates)",
+        hooked.len(),
+        started.elapsed(),
+        got.lines,
+        got.lines - got.by_id.len()
     );
 }

@@ -26,9 +26,7 @@ const MAX_RUNS: usize = 8;
 async fn collect_through_a_faulty_network_loses_nothing_and_backs_off() {
     let started = Instant::now();
     let w = World::new().await;
-    for o in 0..OBJECTS {
-        w.put_object(o, RECORDS).await;
-    }
+    w.put_objects(0..OBJECTS, RECORDS).await;
     let proxy = FaultProxy::random(
         w.moto.port,
         SEED,

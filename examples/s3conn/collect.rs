@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use s3conn::aws::{Connector, ConnectorConfig};
+use s3conn::aws::{Connector, ConnectorConfig, QueueUrl, SqsDeadLetter, SqsQueue};
 use s3conn::core::sink::{DirectoryDeadLetter, NdjsonSink};
-use s3conn::core::{LogSource, Sink, StatsSnapshot};
+use s3conn::core::{DeadLetterSink, LogSource, Sink, StatsSnapshot};
 use tokio_util::sync::CancellationToken;
 
 /// Arguments of `s3conn collect`.
@@ -29,6 +29,9 @@ pub struct CollectArgs {
     /// Directory for dead-lettered items.
     #[arg(long, value_name = "DIR", default_value = "s3conn-dead-letters")]
     dead_letter: PathBuf,
+    /// Send dead-lettered items to this SQS queue (one JSON message each) instead of a directory.
+    #[arg(long, value_name = "QUEUE_URL", conflicts_with = "dead_letter")]
+    dead_letter_queue: Option<String>,
     /// Seconds between status lines on stderr (0: none).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     status_interval: u64,
@@ -68,6 +71,20 @@ pub fn resolve_source(name: &str, base: &Path) -> Result<Arc<dyn LogSource>, Str
 
 fn load(path: &Path) -> Result<ConnectorConfig, String> {
     ConnectorConfig::from_file(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Where dead-lettered items go: the `--dead-letter-queue` (on the connector's SQS client and
+/// endpoint) or the `--dead-letter` directory.
+fn dead_letter(
+    args: &CollectArgs,
+    connector: &Connector,
+) -> Result<Arc<dyn DeadLetterSink>, String> {
+    let Some(url) = &args.dead_letter_queue else {
+        return Ok(Arc::new(DirectoryDeadLetter::new(&args.dead_letter)));
+    };
+    let url = QueueUrl::parse(url).map_err(|e| format!("--dead-letter-queue: {e}"))?;
+    let queue = SqsQueue::new(connector.clients().sqs.clone(), url.api_url());
+    Ok(Arc::new(SqsDeadLetter::new(Arc::new(queue))))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -137,6 +154,7 @@ pub fn collect(args: CollectArgs) -> ExitCode {
                 Arc::new(NdjsonSink::file(&file).map_err(|e| format!("{}: {e}", file.display()))?)
             }
         };
+        let sink = crate::test_hooks::with_test_hooks(sink)?;
         let rt = runtime()?;
         rt.block_on(async {
             let connector = Connector::new(config).await.map_err(|e| e.to_string())?;
@@ -146,7 +164,7 @@ pub fn collect(args: CollectArgs) -> ExitCode {
             let pipeline = connector
                 .pipeline(source, sink)
                 .config(pipeline_config)
-                .dead_letter(Arc::new(DirectoryDeadLetter::new(&args.dead_letter)))
+                .dead_letter(dead_letter(&args, &connector)?)
                 .build();
             let shutdown = CancellationToken::new();
             tokio::spawn(signals(shutdown.clone()));

@@ -7,6 +7,7 @@
 
 mod collect;
 mod replay;
+mod test_hooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -60,6 +60,9 @@ pub fn object(o: usize, n: usize) -> (String, Vec<u8>) {
     }
 }
 
+/// Uploads in flight at once in [`World::put_objects`].
+pub const UPLOADS_IN_FLIGHT: usize = 24;
+
 pub struct World {
     pub moto: Moto,
     pub clients: AwsClients,
@@ -100,6 +103,16 @@ impl World {
             .unwrap();
     }
 
+    /// Uploads `objects` with `n` records each, [`UPLOADS_IN_FLIGHT`] at a time.
+    pub async fn put_objects(&self, objects: std::ops::Range<usize>, n: usize) {
+        use futures::StreamExt;
+        futures::stream::iter(objects)
+            .map(|o| self.put_object(o, n))
+            .buffer_unordered(UPLOADS_IN_FLIGHT)
+            .collect::<Vec<()>>()
+            .await;
+    }
+
     /// A connector configuration talking to `endpoint` (moto, or a proxy in front of it).
     pub fn config(&self, name: &str, endpoint: &str, extra: &str) -> PathBuf {
         let path = self.dir.path().join(format!("{name}.toml"));
@@ -138,6 +151,50 @@ impl World {
         .arg("--stats")
         .arg(stats);
         cmd
+    }
+
+    /// Runs `collect --drain` until the queue is empty; returns how many runs that took. Messages
+    /// a stopped run held reappear when their lease runs out; a drain run that polls before then
+    /// stops early, so this waits for them and runs again.
+    pub async fn run_to_completion(&self, config: &Path, out: &Path) -> usize {
+        let mut finals = 0;
+        loop {
+            finals += 1;
+            let stats = self.dir.path().join(format!("stats-final-{finals}.json"));
+            let output = self.collect_command(config, out, &stats).output().unwrap();
+            assert!(
+                output.status.success(),
+                "final run {finals}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            if self.settle(std::time::Duration::from_secs(30)).await {
+                return finals;
+            }
+            assert!(
+                finals < 5,
+                "queue not empty: {:?}",
+                self.queue_counts().await
+            );
+        }
+    }
+
+    /// Asserts that, de-duplicated by `id`, `got` holds exactly the records of objects
+    /// `0..objects` of `records` each, that the queue is empty and that nothing was dead-lettered.
+    pub async fn assert_exactly_delivered(&self, got: &Delivered, objects: usize, records: usize) {
+        let expected: BTreeSet<String> = (0..objects)
+            .flat_map(|o| (0..records).map(move |i| tag(o, i)))
+            .collect();
+        assert_eq!(
+            got.tags(),
+            expected,
+            "deduplicated by id: exactly the expected records"
+        );
+        assert_eq!(got.by_id.len(), objects * records);
+        assert_eq!(self.queue_counts().await, (0, 0), "the queue is empty");
+        assert!(
+            !self.dir.path().join("dead").exists(),
+            "nothing was dead-lettered"
+        );
     }
 
     /// (visible, in flight) message counts, straight from moto.
