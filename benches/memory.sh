@@ -3,7 +3,7 @@
 #   1. peak RSS of `s3conn replay --concurrency 1` over ONE gzip CloudTrail object of 1 GiB
 #      decompressed (target: <= 128 MiB);
 #   2. no growth over 1,000 objects in a row: peak RSS of `replay` over 100 objects, then over
-#      1,000 objects of the same size (target: the same peak).
+#      1,000 objects of the same size (target: the same peak), on all cores and with --concurrency 1.
 #
 # Usage: benches/memory.sh [OBJECT_MB] [WORKDIR]   (default 1 MB per object of the 100/1,000 runs,
 #        in /tmp/s3conn-memory; the corpora are generated once and kept)
@@ -33,8 +33,11 @@ row input "decompressed" records "wall s" "RSS MiB"
 bytes=$(gzip -dc "$big" | wc -c)
 time_v $bin/s3conn replay --source aws-cloudtrail --concurrency 1 --dead-letter "$work/dead" "$big"
 row "1 object, replay --concurrency 1" "$(awk -v b="$bytes" 'BEGIN{printf "%.2f GiB", b/2^30}')" "$(cat "$big.records")" "$(secs)" "$(rss)"
-for n in 100 1000; do
-  dir="$work/objects-$n"
-  time_v $bin/s3conn replay --source aws-cloudtrail --dead-letter "$work/dead" "$dir"
-  row "$n objects of $object_mb MB, replay" "$(awk -v n="$n" -v m="$object_mb" 'BEGIN{printf "%d MB", n*m}')" "$(cat "$dir.records")" "$(secs)" "$(rss)"
+# On all cores, then on one object at a time (less noise from how objects overlap).
+for concurrency in "" 1; do
+  for n in 100 1000; do
+    dir="$work/objects-$n"
+    time_v $bin/s3conn replay --source aws-cloudtrail ${concurrency:+--concurrency $concurrency} --dead-letter "$work/dead" "$dir"
+    row "$n objects of $object_mb MB, replay${concurrency:+ --concurrency $concurrency}" "$(awk -v n="$n" -v m="$object_mb" 'BEGIN{printf "%d MB", n*m}')" "$(cat "$dir.records")" "$(secs)" "$(rss)"
+  done
 done
