@@ -81,7 +81,8 @@ fn input(kind: corpus::Kind, source: Arc<dyn LogSource>) -> Input {
             ControlFlow::Continue(())
         },
     );
-    let records = process_object_bytes(&source, &DecoderConfig::default(), context(), &plain).records;
+    let records =
+        process_object_bytes(&source, &DecoderConfig::default(), context(), &plain).records;
     Input {
         source,
         plain,

@@ -107,7 +107,12 @@ async fn upload_cloudtrail(
 }
 
 /// Waits until at least `n` messages are visible in the queue; returns how many there are.
-async fn wait_for_messages(moto: &Moto, clients: &AwsClients, url: &str, n: u64) -> Result<u64, String> {
+async fn wait_for_messages(
+    moto: &Moto,
+    clients: &AwsClients,
+    url: &str,
+    n: u64,
+) -> Result<u64, String> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let (visible, _) = moto.queue_counts(clients, url).await;
@@ -115,7 +120,9 @@ async fn wait_for_messages(moto: &Moto, clients: &AwsClients, url: &str, n: u64)
             return Ok(visible);
         }
         if Instant::now() > deadline {
-            return Err(format!("only {visible} of {n} notifications arrived within 120 s"));
+            return Err(format!(
+                "only {visible} of {n} notifications arrived within 120 s"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
