@@ -369,6 +369,21 @@ pub fn write_corpus(
     Ok(n)
 }
 
+/// One CloudTrail log file of exactly `records` records (`{"Records":[…]}`, about 1.1 KB each).
+pub fn cloudtrail_document(records: u64, seed: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::with_capacity(records as usize * 1200 + 16);
+    out.extend_from_slice(br#"{"Records":["#);
+    for i in 0..records {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(cloudtrail_record(&mut rng, i).as_bytes());
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
 /// A corpus in memory.
 pub fn corpus(kind: Kind, target_bytes: u64, seed: u64) -> (Vec<u8>, u64) {
     let mut buf = Vec::with_capacity(target_bytes as usize + 4096);

@@ -94,9 +94,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
-fn status_line(s: &StatsSnapshot, backend_retries: u64) -> String {
+fn status_line(s: &StatsSnapshot, backend: &Connector) -> String {
+    let requests = backend.requests();
+    let per_message = requests.sqs_total() as f64 / s.messages_received.max(1) as f64;
     format!(
-        "messages {} (acked {}, kept {}), objects {}, records {} (dead-lettered {}), {:.1} MB read, lag {:.1} s, failures {}/{}/{} (retryable/permanent/config), retries {} (+{} SQS/S3 request retries)",
+        "messages {} (acked {}, kept {}), objects {}, records {} (dead-lettered {}), {:.1} MB read, lag {:.1} s, failures {}/{}/{} (retryable/permanent/config), retries {} (+{} SQS/S3 request retries), requests: {requests}, {per_message:.3} SQS requests per message",
         s.messages_received,
         s.messages_acknowledged,
         s.messages_kept,
@@ -109,8 +111,20 @@ fn status_line(s: &StatsSnapshot, backend_retries: u64) -> String {
         s.failures_permanent,
         s.failures_configuration,
         s.retries,
-        backend_retries,
+        backend.retries(),
     )
+}
+
+/// The final `--stats` JSON: the pipeline's counters plus the SQS and S3 requests by API.
+fn stats_json(s: &StatsSnapshot, backend: &Connector) -> String {
+    let mut value = serde_json::to_value(s).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "requests".into(),
+            serde_json::to_value(backend.requests()).unwrap_or_default(),
+        );
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 async fn signals(token: CancellationToken) {
@@ -177,7 +191,7 @@ pub fn collect(args: CollectArgs) -> ExitCode {
                 tokio::spawn(async move {
                     loop {
                         tokio::select! {
-                            _ = tokio::time::sleep(every) => eprintln!("s3conn collect: {}", status_line(&stats.snapshot(), backend.retries())),
+                            _ = tokio::time::sleep(every) => eprintln!("s3conn collect: {}", status_line(&stats.snapshot(), &backend)),
                             _ = stop.cancelled() => return,
                         }
                     }
@@ -186,9 +200,9 @@ pub fn collect(args: CollectArgs) -> ExitCode {
             let result = pipeline.run(shutdown.clone()).await;
             shutdown.cancel();
             let stats = result.map_err(|e| e.to_string())?;
-            eprintln!("s3conn collect: done: {}", status_line(&stats, backend.retries()));
+            eprintln!("s3conn collect: done: {}", status_line(&stats, &backend));
             if let Some(path) = &args.stats {
-                std::fs::write(path, serde_json::to_string_pretty(&stats).unwrap_or_default()).map_err(|e| format!("{}: {e}", path.display()))?;
+                std::fs::write(path, stats_json(&stats, &backend)).map_err(|e| format!("{}: {e}", path.display()))?;
             }
             if args.drain && stats.messages_kept > 0 {
                 eprintln!("s3conn collect: {} messages were kept for redelivery (see the warnings above)", stats.messages_kept);

@@ -26,6 +26,7 @@ use s3conn_core::{LogSource, Pipeline, PipelineConfig, Sink};
 
 use crate::config::{AwsClients, ConfigError, ConnectorConfig};
 use crate::connection_test::{test_connection_with, ConnectionReport};
+use crate::requests::RequestCounts;
 use crate::s3::S3ObjectStore;
 use crate::sqs::SqsQueue;
 
@@ -87,6 +88,12 @@ impl Connector {
     /// Retries made by the queue and the store so far (the SDK-level retries of this crate).
     pub fn retries(&self) -> u64 {
         self.queue.retries() + self.store.retries()
+    }
+
+    /// SQS and S3 requests sent by the queue and the store so far, by API (every attempt counts;
+    /// the connection test's requests are not included).
+    pub fn requests(&self) -> RequestCounts {
+        self.queue.requests().plus(&self.store.requests())
     }
 
     /// The connection test (changes nothing; see [`crate::connection_test`]).

@@ -3,7 +3,8 @@
 //!
 //! - [`sqs::SqsQueue`] implements [`s3conn_core::Queue`] on aws-sdk-sqs.
 //! - [`s3::S3ObjectStore`] implements [`s3conn_core::ObjectStore`] on aws-sdk-s3.
-//! - [`error`] classifies every SDK failure once; [`retry`] retries with jittered backoff.
+//! - [`error`] classifies every SDK failure once; [`retry`] retries with jittered backoff;
+//!   [`requests`] counts the requests sent, by API.
 //! - [`config::ConnectorConfig`] reads a connector's TOML file and builds the SDK clients.
 //! - [`connection_test::test_connection`] checks credentials and reachability, changing nothing.
 //! - [`dead_letter::SqsDeadLetter`] sends dead-lettered items to an SQS queue.
@@ -14,6 +15,7 @@ pub mod connection_test;
 pub mod connector;
 pub mod dead_letter;
 pub mod error;
+pub mod requests;
 pub mod retry;
 pub mod s3;
 pub mod sqs;
@@ -27,6 +29,7 @@ pub use connection_test::{test_connection, ConnectionReport, StatusClass};
 pub use connector::Connector;
 pub use dead_letter::SqsDeadLetter;
 pub use error::{AwsError, AwsErrorKind};
+pub use requests::RequestCounts;
 pub use retry::{RetryPolicies, RetryPolicy};
 pub use s3::S3ObjectStore;
 pub use sqs::SqsQueue;

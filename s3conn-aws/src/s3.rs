@@ -18,6 +18,7 @@ use futures::StreamExt;
 use s3conn_core::{GetResult, ObjectMeta, ObjectRef, ObjectStore, StoreError};
 
 use crate::error::{chain, AwsError};
+use crate::requests::{Api, RequestCounter, RequestCounts};
 use crate::retry::{RetryPolicy, RetryStats};
 
 /// An S3 (or S3-compatible) object store accessed through an aws-sdk-s3 client.
@@ -26,6 +27,7 @@ pub struct S3ObjectStore {
     client: aws_sdk_s3::Client,
     retry: RetryPolicy,
     stats: Arc<RetryStats>,
+    requests: Arc<RequestCounter>,
     allowed_buckets: Option<Arc<BTreeSet<String>>>,
 }
 
@@ -45,6 +47,7 @@ impl S3ObjectStore {
             client,
             retry: crate::retry::RetryPolicies::default().get_object,
             stats: Arc::new(RetryStats::default()),
+            requests: Arc::new(RequestCounter::default()),
             allowed_buckets: None,
         }
     }
@@ -75,6 +78,11 @@ impl S3ObjectStore {
     /// Retries made so far by this store.
     pub fn retries(&self) -> u64 {
         self.stats.retries()
+    }
+
+    /// Requests sent so far by this store (and its clones); every attempt counts.
+    pub fn requests(&self) -> RequestCounts {
+        self.requests.snapshot()
     }
 }
 
@@ -114,6 +122,7 @@ impl ObjectStore for S3ObjectStore {
         let out = self
             .retry
             .run(&self.stats, || async {
+                self.requests.record(Api::GetObject);
                 let mut req = self
                     .client
                     .get_object()

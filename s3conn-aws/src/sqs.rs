@@ -26,6 +26,7 @@ use s3conn_core::queue::BatchResult;
 use s3conn_core::{AckHandle, Classify, Message, Queue, QueueError};
 
 use crate::error::{kind_for, normalize_code, AwsError, AwsErrorKind};
+use crate::requests::{Api, RequestCounter, RequestCounts};
 use crate::retry::{RetryPolicies, RetryPolicy, RetryStats};
 
 /// Most messages SQS returns per receive, and most entries per batch request.
@@ -43,6 +44,7 @@ pub struct SqsQueue {
     visibility_timeout: Option<Duration>,
     retry: RetryPolicies,
     stats: Arc<RetryStats>,
+    requests: Arc<RequestCounter>,
 }
 
 impl fmt::Debug for SqsQueue {
@@ -71,6 +73,14 @@ impl BatchOp {
             BatchOp::Send => "sqs:SendMessageBatch",
         }
     }
+
+    fn api(self) -> Api {
+        match self {
+            BatchOp::Delete => Api::DeleteMessageBatch,
+            BatchOp::ChangeVisibility => Api::ChangeMessageVisibilityBatch,
+            BatchOp::Send => Api::SendMessageBatch,
+        }
+    }
 }
 
 /// The answer of one batch call: ids that succeeded, and failed entries.
@@ -85,6 +95,7 @@ impl SqsQueue {
             visibility_timeout: None,
             retry: RetryPolicies::default(),
             stats: Arc::new(RetryStats::default()),
+            requests: Arc::new(RequestCounter::default()),
         }
     }
 
@@ -115,6 +126,11 @@ impl SqsQueue {
         self.stats.retries()
     }
 
+    /// Requests sent so far by this queue (and its clones), by API; every attempt counts.
+    pub fn requests(&self) -> RequestCounts {
+        self.requests.snapshot()
+    }
+
     /// Sends one message; returns its message id.
     pub async fn send(&self, body: impl Into<String>) -> Result<String, QueueError> {
         let body = body.into();
@@ -122,6 +138,7 @@ impl SqsQueue {
             .retry
             .send
             .run(&self.stats, || async {
+                self.requests.record(Api::SendMessage);
                 self.client
                     .send_message()
                     .queue_url(&self.queue_url)
@@ -192,6 +209,7 @@ impl SqsQueue {
                     .map(|&i| (i.to_string(), chunk[i].clone()))
                     .collect();
                 let mut last_error: Option<AwsError> = None;
+                self.requests.record(op.api());
                 match call(entries).await {
                     Err(e) => {
                         if !e.is_retryable() {
@@ -312,6 +330,7 @@ impl Queue for SqsQueue {
             .retry
             .receive
             .run(&self.stats, || async {
+                self.requests.record(Api::ReceiveMessage);
                 self.client
                     .receive_message()
                     .queue_url(&self.queue_url)
@@ -418,6 +437,7 @@ impl Queue for SqsQueue {
         self.retry
             .release
             .run(&self.stats, || async {
+                self.requests.record(Api::ChangeMessageVisibility);
                 self.client
                     .change_message_visibility()
                     .queue_url(&self.queue_url)

@@ -12,9 +12,9 @@ pub const ACCOUNT: &str = "123456789012";
 /// The region of every test.
 pub const REGION: &str = "us-east-1";
 
-/// A running `moto_server`, stopped (killed and reaped) on drop.
+/// A running `moto_server`, stopped (killed and reaped) on drop when this process started it.
 pub struct Moto {
-    child: Child,
+    child: Option<Child>,
     /// Its port on 127.0.0.1.
     pub port: u16,
     /// `http://127.0.0.1:PORT`.
@@ -49,7 +49,7 @@ impl Moto {
                 }
                 if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
                     return Moto {
-                        child,
+                        child: Some(child),
                         port,
                         endpoint: format!("http://127.0.0.1:{port}"),
                     };
@@ -64,6 +64,22 @@ impl Moto {
             }
         }
         panic!("could not start moto_server: {last_err}");
+    }
+
+    /// A moto server started elsewhere, at `http://127.0.0.1:PORT` or any endpoint URL: the same
+    /// helpers, and nothing is stopped on drop (set-up programs such as `examples/moto_demo.rs`).
+    pub fn attach(endpoint: &str) -> Moto {
+        let endpoint = endpoint.trim_end_matches('/').to_owned();
+        let port = endpoint
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(80);
+        Moto {
+            child: None,
+            port,
+            endpoint,
+        }
     }
 
     /// A connector configuration builder pointing at this moto, with dummy static credentials.
@@ -246,8 +262,10 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -1,0 +1,135 @@
+//! The request counters of `SqsQueue`, `S3ObjectStore` and `Connector` against moto: one count per
+//! request sent, by API, and what draining a queue of notifications costs.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_s3::primitives::ByteStream;
+use common::{unique, Moto};
+use s3conn_aws::{Connector, RequestCounts, SqsQueue};
+use s3conn_core::sink::{MemoryDeadLetter, MemorySink};
+use s3conn_core::{AckHandle, Queue};
+use tokio_util::sync::CancellationToken;
+
+#[tokio::test]
+async fn every_queue_request_is_counted_once_by_api() {
+    let moto = Moto::start();
+    let clients = moto.clients().await;
+    let url = moto.create_queue(&clients, &unique("q")).await;
+    let q =
+        SqsQueue::new(clients.sqs.clone(), url).with_visibility_timeout(Duration::from_secs(60));
+    assert_eq!(q.requests(), RequestCounts::default());
+
+    let bodies: Vec<String> = (0..25).map(|i| format!("{{\"n\":{i}}}")).collect();
+    assert!(q.send_batch(&bodies).await.iter().all(Result::is_ok));
+    q.send("one more").await.unwrap();
+    let mut got = Vec::new();
+    let mut receives = 0;
+    while got.len() < 26 {
+        let batch = q.receive(10, Duration::from_secs(1)).await.unwrap();
+        receives += 1;
+        assert!(!batch.is_empty(), "26 messages are in the queue");
+        got.extend(batch);
+    }
+    let handles: Vec<AckHandle> = got.iter().map(|m| m.handle.clone()).collect();
+    assert!(q
+        .extend(&handles, Duration::from_secs(60))
+        .await
+        .iter()
+        .all(Result::is_ok));
+    q.release(&handles[25]).await.unwrap();
+    assert!(q
+        .acknowledge(&handles[..25])
+        .await
+        .iter()
+        .all(Result::is_ok));
+
+    let counts = q.requests();
+    assert_eq!(
+        counts,
+        RequestCounts {
+            receive_message: receives,
+            delete_message_batch: 3,
+            change_message_visibility_batch: 3,
+            change_message_visibility: 1,
+            send_message: 1,
+            send_message_batch: 3,
+            get_object: 0,
+        }
+    );
+    assert!(receives >= 3);
+    // Clones share the counters.
+    assert_eq!(q.clone().requests(), counts);
+}
+
+#[tokio::test]
+async fn draining_twenty_objects_is_counted_and_batched() {
+    let moto = Moto::start();
+    let clients = moto.clients().await;
+    let queue_name = unique("events");
+    let queue_url = moto.create_queue(&clients, &queue_name).await;
+    let bucket = unique("logs");
+    moto.create_bucket(&clients, &bucket).await;
+    moto.notify(&clients, &bucket, &queue_name).await;
+    for i in 0..20 {
+        let body = format!("{{\"marker\":\"m-{i}\",\"time\":\"2026-11-26T08:00:00Z\"}}\n");
+        clients
+            .s3
+            .put_object()
+            .bucket(&bucket)
+            .key(format!("app/{i}.ndjson"))
+            .body(ByteStream::from(body.into_bytes()))
+            .send()
+            .await
+            .unwrap();
+    }
+    // Every notification (and moto's s3:TestEvent) is in the queue before the run starts.
+    let expected_messages = moto.queue_counts(&clients, &queue_url).await.0;
+    assert!(expected_messages >= 20, "{expected_messages}");
+
+    let config = moto
+        .config(&queue_url)
+        .buckets([bucket.clone()])
+        .log_source("generic")
+        .visibility_timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let connector = Connector::new(config).await.unwrap();
+    let source = s3conn_sources::builtin_registry().get("generic").unwrap();
+    let sink = Arc::new(MemorySink::new());
+    let mut settings = connector.pipeline_config();
+    settings.drain = true;
+    settings.receive_wait = Duration::from_secs(1);
+    let pipeline = connector
+        .pipeline(source, sink.clone())
+        .dead_letter(Arc::new(MemoryDeadLetter::new()))
+        .config(settings)
+        .build();
+    let stats = tokio::time::timeout(
+        Duration::from_secs(120),
+        pipeline.run(CancellationToken::new()),
+    )
+    .await
+    .expect("drains within 2 minutes")
+    .unwrap();
+    assert_eq!(sink.records().len(), 20, "{stats:?}");
+    assert_eq!(stats.messages_acknowledged, expected_messages, "{stats:?}");
+
+    let r = connector.requests();
+    eprintln!("{expected_messages} messages: {r}");
+    assert_eq!(r.get_object, 20, "one GetObject per object: {r}");
+    // Deletes go in batches: never fewer calls than ⌈messages / 10⌉, never one per message.
+    let min_batches = expected_messages.div_ceil(10);
+    assert!(r.delete_message_batch >= min_batches, "{r}");
+    assert!(r.delete_message_batch < expected_messages, "{r}");
+    // At least ⌈messages / 10⌉ receives with messages, plus the empty one that ends the drain.
+    assert!(r.receive_message > min_batches, "{r}");
+    assert!(r.receive_message <= expected_messages + 1, "{r}");
+    // Nothing was held for a third of the 60 s lease, kept or released.
+    assert_eq!(r.change_message_visibility_batch, 0, "{r}");
+    assert_eq!(r.change_message_visibility, 0, "{r}");
+    assert_eq!(r.send_message + r.send_message_batch, 0, "{r}");
+}
