@@ -48,8 +48,9 @@ pub struct PipelineConfig {
     pub receive_wait: Duration,
     /// Pause after an empty receive (default 0: poll continuously; longer saves requests, adds latency).
     pub idle_interval: Duration,
-    /// While messages are in flight, how long to wait for room for a full `receive_batch` before
-    /// receiving fewer (default 500 ms): full batches halve the receive requests per object.
+    /// While more messages are in flight than objects can be worked on at once, how long to wait
+    /// for room for a full `receive_batch` before receiving fewer (default 500 ms): full batches
+    /// halve the receive requests per object, and the waiting messages keep the work going.
     pub receive_linger: Duration,
     /// How long a finished message may wait for others to fill a delete batch of 10 (default
     /// 500 ms, at most a quarter of `visibility_timeout` so the lease still covers it).
@@ -508,9 +509,10 @@ impl Pipeline {
                 permits.push(p);
                 continue;
             }
-            // Slots held by messages being worked on: worth waiting for only if there are any.
+            // Waiting is free only while more messages are in flight than objects can be worked
+            // on at once: the waiting ones keep every object slot busy meanwhile.
             let busy = max_msgs - messages.available_permits() - permits.len();
-            if busy == 0 || cfg.receive_linger.is_zero() {
+            if busy <= cfg.max_objects_in_flight || cfg.receive_linger.is_zero() {
                 break;
             }
             tokio::select! {
