@@ -128,24 +128,16 @@ async fn every_record_arrives_once_and_the_queue_is_drained() {
     let connector = Connector::new(config).await.unwrap();
     assert!(connector.test().await.success);
 
-    let source = s3conn_sources::builtin_registry().get("generic").unwrap();
     let sink = Arc::new(MemorySink::new());
     let dead = Arc::new(MemoryDeadLetter::new());
-    let mut settings = connector.pipeline_config();
-    settings.drain = true;
-    settings.receive_wait = Duration::from_secs(2);
-    let pipeline = connector
-        .pipeline(source, sink.clone())
-        .dead_letter(dead.clone())
-        .config(settings)
-        .build();
-    let stats = tokio::time::timeout(
-        Duration::from_secs(120),
-        pipeline.run(CancellationToken::new()),
+    let stats = common::drain(
+        &connector,
+        "generic",
+        sink.clone(),
+        dead.clone(),
+        Duration::from_secs(2),
     )
-    .await
-    .expect("drains within 2 minutes")
-    .unwrap();
+    .await;
 
     let mut markers: BTreeMap<String, usize> = BTreeMap::new();
     for r in sink.records() {

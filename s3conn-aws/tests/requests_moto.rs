@@ -12,7 +12,6 @@ use common::{unique, Moto};
 use s3conn_aws::{Connector, RequestCounts, SqsQueue};
 use s3conn_core::sink::{MemoryDeadLetter, MemorySink};
 use s3conn_core::{AckHandle, Queue};
-use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
 async fn every_queue_request_is_counted_once_by_api() {
@@ -98,23 +97,16 @@ async fn draining_twenty_objects_is_counted_and_batched() {
         .build()
         .unwrap();
     let connector = Connector::new(config).await.unwrap();
-    let source = s3conn_sources::builtin_registry().get("generic").unwrap();
     let sink = Arc::new(MemorySink::new());
-    let mut settings = connector.pipeline_config();
-    settings.drain = true;
-    settings.receive_wait = Duration::from_secs(1);
-    let pipeline = connector
-        .pipeline(source, sink.clone())
-        .dead_letter(Arc::new(MemoryDeadLetter::new()))
-        .config(settings)
-        .build();
-    let stats = tokio::time::timeout(
-        Duration::from_secs(120),
-        pipeline.run(CancellationToken::new()),
+    let dead = Arc::new(MemoryDeadLetter::new());
+    let stats = common::drain(
+        &connector,
+        "generic",
+        sink.clone(),
+        dead,
+        Duration::from_secs(1),
     )
-    .await
-    .expect("drains within 2 minutes")
-    .unwrap();
+    .await;
     assert_eq!(sink.records().len(), 20, "{stats:?}");
     assert_eq!(stats.messages_acknowledged, expected_messages, "{stats:?}");
 

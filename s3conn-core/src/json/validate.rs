@@ -248,27 +248,15 @@ impl Validator {
         'value: loop {
             // A value starts at `i`.
             match bytes.get(i) {
-                Some(b'{') => {
+                Some(&open @ (b'{' | b'[')) => {
+                    let object = open == b'{';
                     let j = skip_ws(bytes, i + 1);
-                    if bytes.get(j) == Some(&b'}') {
-                        self.deepest = self.deepest.max(self.stack.len() + 1);
+                    self.deepest = self.deepest.max(self.stack.len() + 1);
+                    if bytes.get(j) == Some(if object { &b'}' } else { &b']' }) {
                         i = j + 1;
                     } else {
-                        self.stack.push(true);
-                        self.deepest = self.deepest.max(self.stack.len());
-                        i = self.key(bytes, j)?;
-                        continue 'value;
-                    }
-                }
-                Some(b'[') => {
-                    let j = skip_ws(bytes, i + 1);
-                    if bytes.get(j) == Some(&b']') {
-                        self.deepest = self.deepest.max(self.stack.len() + 1);
-                        i = j + 1;
-                    } else {
-                        self.stack.push(false);
-                        self.deepest = self.deepest.max(self.stack.len());
-                        i = j;
+                        self.stack.push(object);
+                        i = if object { self.key(bytes, j)? } else { j };
                         continue 'value;
                     }
                 }
