@@ -14,9 +14,7 @@ work="${2:-/tmp/s3conn-memory}"
 mkdir -p "$work"
 cargo build --release --quiet --example s3conn --example perf
 bin=target/release/examples
-time_v() { /usr/bin/time -v "$@" 2> "$work/time.txt" > /dev/null; }
-secs() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/time.txt"; }
-rss() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$work/time.txt"; }
+. benches/timing.sh
 row() { printf '%-44s %14s %10s %9s %9s\n' "$@"; }
 
 # 1 GiB = 1073.74 MB; the generator counts MB of 10^6 bytes and stops after the record that crosses.
