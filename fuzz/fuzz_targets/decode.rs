@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = decoder.decode(Box::new(bytes), &expand, &mut |item| {
         match item {
             Item::Event { raw, .. } => {
-                assert!(raw.get().len() <= limits.max_record_bytes + 1);
+                assert!(raw.len() <= limits.max_record_bytes + 1);
                 assert!(serde_json::from_str::<serde_json::Value>(raw).is_ok());
             }
             Item::Bad { sample, .. } => assert!(sample.len() <= limits.max_sample_bytes),
