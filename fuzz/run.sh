@@ -25,6 +25,6 @@ for target in $targets; do
   echo "== $target ($secs s), full output in fuzz/logs/$target.log"
   cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 \
     > "logs/$target.log" 2>&1 || status=1
-  grep -E "^#[0-9]+ +(DONE|pulse)|^Done|ERROR|panicked|crash-|Test unit written" "logs/$target.log" | tail -n 4
+  { grep -E "^#[0-9]+ +(DONE|pulse)|^Done|ERROR|panicked|crash-|Test unit written|^error" "logs/$target.log" || true; } | tail -n 4
 done
 exit $status
