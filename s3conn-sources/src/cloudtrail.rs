@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use s3conn_core::json::Span;
 use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, Outcome, SourceInfo};
 use serde::Deserialize;
 
@@ -79,10 +80,12 @@ struct Ct<'a> {
     userIdentity: Obj<UserIdentity<'a>>,
     #[serde(borrow, default)]
     insightDetails: Obj<Insight<'a>>,
+    /// Read only when `userIdentity` names nobody.
     #[serde(borrow, default)]
-    additionalEventData: Obj<Additional<'a>>,
+    additionalEventData: Span<'a>,
+    /// Read only when its text mentions `ConsoleLogin` (sign-in events).
     #[serde(borrow, default)]
-    responseElements: Obj<Response<'a>>,
+    responseElements: Span<'a>,
 }
 
 #[allow(non_snake_case)]
@@ -167,6 +170,18 @@ impl UserIdentity<'_> {
     }
 }
 
+/// Whether `responseElements` says a console sign-in failed. Its text is parsed only when it
+/// mentions `ConsoleLogin` (or has escapes, which could spell it).
+fn console_login_failed(response: &Span<'_>) -> bool {
+    let text = response.text();
+    if !text.contains("ConsoleLogin") && !text.contains('\\') {
+        return false;
+    }
+    response
+        .parse::<Obj<Response<'_>>>()
+        .is_some_and(|r| r.get().and_then(|r| r.ConsoleLogin.get()) == Some("Failure"))
+}
+
 /// Whether a CloudTrail `errorCode` value means the call failed.
 fn is_error_code(code: &str) -> bool {
     let c = code.trim();
@@ -216,11 +231,11 @@ impl LogSource for CloudTrail {
             .and_then(UserIdentity::user)
             .or_else(|| {
                 ct.additionalEventData
-                    .get()
-                    .and_then(|a| a.UserName.owned())
+                    .parse::<Obj<Additional<'_>>>()
+                    .and_then(|a| a.get().and_then(|a| a.UserName.owned()))
             });
         let failed = ct.errorCode.get().is_some_and(is_error_code)
-            || ct.responseElements.get().and_then(|r| r.ConsoleLogin.get()) == Some("Failure");
+            || console_login_failed(&ct.responseElements);
         let outcome = if failed {
             Some(Outcome::Failure)
         } else if ct.eventType.get() == Some("AwsCloudTrailInsight") || insight.is_some() {

@@ -5,6 +5,7 @@
 use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 
+use super::span::SPAN_TOKEN;
 use super::validate::FieldSpan;
 
 /// A validated JSON object's text and its top-level fields, as a `serde` deserializer.
@@ -107,6 +108,20 @@ impl<'de> Deserializer<'de> for Value<'de> {
         visitor.visit_unit()
     }
 
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        if name == SPAN_TOKEN {
+            return visitor.visit_borrowed_str(self.0);
+        }
+        let mut de = serde_json::Deserializer::from_str(self.0);
+        let value = (&mut de).deserialize_newtype_struct(name, visitor)?;
+        de.end()?;
+        Ok(value)
+    }
+
     forward_to_serde_json! {
         deserialize_any();
         deserialize_bool();
@@ -130,7 +145,6 @@ impl<'de> Deserializer<'de> for Value<'de> {
         deserialize_option();
         deserialize_unit();
         deserialize_unit_struct(name: &'static str);
-        deserialize_newtype_struct(name: &'static str);
         deserialize_seq();
         deserialize_tuple(len: usize);
         deserialize_tuple_struct(name: &'static str, len: usize);
@@ -175,6 +189,32 @@ mod tests {
         assert_eq!(
             any,
             serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
+    }
+
+    #[test]
+    fn spans_are_handed_out_unparsed_and_parsed_elsewhere() {
+        #[derive(Debug, Deserialize)]
+        struct Lazy<'a> {
+            #[serde(borrow, default)]
+            a: super::super::Span<'a>,
+            #[serde(borrow, default)]
+            missing: super::super::Span<'a>,
+        }
+        let text = r#"{"a": {"x": [1, 2]} , "b": 1}"#;
+        let mut v = Validator::new();
+        v.validate(text.as_bytes()).unwrap();
+        let lazy = Lazy::deserialize(TopLevel::new(text, v.fields())).unwrap();
+        assert!(matches!(lazy.a.0, Cow::Borrowed(r#"{"x": [1, 2]}"#)));
+        assert_eq!(lazy.missing.text(), "");
+        assert_eq!(lazy.missing.parse::<serde_json::Value>(), None);
+        let direct: Lazy<'_> = serde_json::from_str(text).unwrap();
+        assert_eq!(direct.a.text(), r#"{"x":[1,2]}"#);
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let from_value = Lazy::deserialize(&value).unwrap();
+        assert_eq!(
+            from_value.a.parse::<serde_json::Value>(),
+            Some(serde_json::json!({"x": [1, 2]}))
         );
     }
 

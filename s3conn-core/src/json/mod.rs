@@ -3,10 +3,12 @@
 
 mod fields;
 mod raw;
+mod span;
 mod validate;
 mod write;
 
 pub use fields::TopLevel;
 pub use raw::RawJson;
+pub use span::Span;
 pub use validate::{validate, FieldSpan, SyntaxError, Validator};
 pub use write::{write_i64, write_single_line, write_str, write_u64};
