@@ -6,10 +6,10 @@
 //! - `decompress/gzip`, `decompress/plain`: the decoder's decompression stage
 //!   (`SniffingDecompressor`), read to the end (plain: sniffing and a pass-through copy).
 //! - `frame`: the framing stage (`JsonFramer`) over the decompressed bytes: splits the object into
-//!   events. It validates each frame into a `&RawValue` as it splits (one pass; there is no public
-//!   split-only entry point), so `frame` = split + parse.
-//! - `parse`: that validation alone: `serde_json` into `&RawValue` of every event's text, already
-//!   split. `frame − parse` is the cost of splitting.
+//!   events. It validates each event as it splits (one pass of `json::Validator`, which also notes
+//!   the top-level fields), so `frame` = split + parse.
+//! - `parse`: that validation alone (`json::Validator` over every event's text, already split).
+//!   `frame − parse` is the cost of splitting.
 //! - `normalize`: the source's `normalize` over the events (typed partial read and mapping).
 //! - `serialize`: `Record::write_ndjson` of every normalized record (the output line).
 //! - `whole/gzip`, `whole/plain`: the whole path of one object in memory
@@ -33,9 +33,9 @@ use s3conn::core::decode::{
     DecoderConfig, Decompressor, FileType, Framer, Framing, Item, JsonFramer, Limits,
     SniffingDecompressor,
 };
+use s3conn::core::json::{FieldSpan, Validator};
 use s3conn::core::process::process_object_bytes;
 use s3conn::core::{Event, LogSource, ObjectContext, ObjectRef, Record};
-use serde_json::value::RawValue;
 
 /// Decompressed bytes per corpus: small enough for `--quick` to finish in a few minutes.
 const SIZE: u64 = 4 << 20;
@@ -47,7 +47,8 @@ struct Input {
     source: Arc<dyn LogSource>,
     plain: Vec<u8>,
     gz: Vec<u8>,
-    events: Vec<(Box<RawValue>, Option<String>)>,
+    /// Each event's text, the top-level fields the framer noted, and its list name.
+    events: Vec<(String, Option<Vec<FieldSpan>>, Option<String>)>,
     records: Vec<Record>,
 }
 
@@ -75,8 +76,15 @@ fn input(kind: corpus::Kind, source: Arc<dyn LogSource>) -> Input {
         source.expand_fields(),
         &Limits::default(),
         &mut |item| {
-            if let Item::Event { raw, list, .. } = item {
-                events.push((raw.to_owned(), list.map(str::to_owned)));
+            if let Item::Event {
+                raw, fields, list, ..
+            } = item
+            {
+                events.push((
+                    raw.to_owned(),
+                    fields.map(<[FieldSpan]>::to_vec),
+                    list.map(str::to_owned),
+                ));
             }
             ControlFlow::Continue(())
         },
@@ -137,9 +145,9 @@ fn bench_frame_and_parse(g: &mut Group<'_>, input: &Input) {
     g.bench_function("parse", |b| {
         b.iter(|| {
             let mut ok = 0u64;
-            for (raw, _) in &input.events {
-                let parsed: Result<&RawValue, _> = serde_json::from_str(raw.get());
-                ok += u64::from(parsed.is_ok());
+            let mut validator = Validator::new();
+            for (raw, _, _) in &input.events {
+                ok += u64::from(validator.validate(raw.as_bytes()).is_ok());
             }
             ok
         })
@@ -151,10 +159,9 @@ fn bench_normalize_and_serialize(g: &mut Group<'_>, input: &Input) {
     g.bench_function("normalize", |b| {
         b.iter(|| {
             let mut n = 0u64;
-            for (raw, list) in &input.events {
-                let f = input
-                    .source
-                    .normalize(&Event::new(raw, &ctx, list.as_deref()));
+            for (raw, fields, list) in &input.events {
+                let event = Event::new(raw, &ctx, list.as_deref()).with_fields(fields.as_deref());
+                let f = input.source.normalize(&event);
                 n += u64::from(f.timestamp_ms.is_some());
             }
             black_box(n)

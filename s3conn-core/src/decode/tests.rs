@@ -508,3 +508,17 @@ fn an_eight_mib_record_is_delivered_whole() {
         }
     }
 }
+
+/// Found by the `decode` fuzz target: a number beyond f64's range is valid JSON text (RFC 8259
+/// leaves the range to implementations), so the line is an event, written through byte for byte.
+#[test]
+fn a_number_beyond_f64_range_is_valid_text_and_delivered_as_is() {
+    let line = "666666666666E600000000000000000000000506";
+    let data = format!("{line}\n{{\"a\":1e999}}\n");
+    for framing in [Framing::Auto, Framing::Lines] {
+        let (res, out) = run(&self::framing(framing), &[], data.as_bytes());
+        res.unwrap();
+        assert_eq!(events(&out), vec![line, "{\"a\":1e999}"], "{framing:?}");
+        assert!(bads(&out).is_empty());
+    }
+}
