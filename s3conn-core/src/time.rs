@@ -139,6 +139,10 @@ pub fn parse_epoch_str(s: &str) -> Option<i64> {
         return None;
     }
     if let Some((int, frac)) = t.split_once('.') {
+        // A second '.' makes it no number (found by fuzzing: "1714565000.1.5").
+        if !frac.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
         let int: i64 = int.parse().ok()?;
         let ms = epoch_to_ms(int as f64)?;
         if ms == int * 1000 && !frac.is_empty() {
@@ -293,6 +297,10 @@ mod tests {
         );
         assert_eq!(parse_epoch_str(""), None);
         assert_eq!(parse_epoch_str("12a"), None);
+        // Found by the `sources` fuzz target: a second '.' underflowed the fraction digits.
+        assert_eq!(parse_epoch_str("1714565000.1.5"), None);
+        assert_eq!(parse_epoch_str("1714565000..5"), None);
+        assert_eq!(str_to_ms("1714565000.1.5"), None);
         assert_eq!(parse_epoch_str("99999999999999999999999"), None);
         assert_eq!(
             value_to_ms(&serde_json::json!(1_625_677_521.5)),
