@@ -370,6 +370,9 @@ fn no_input_panics() {
         "1e300",
         "18446744073709551615",
         "123456789012345678901234567890",
+        // Found by the `sources` fuzz target: beyond f64's range, and an epoch with two dots.
+        "1714E564800123456789",
+        "\"1714565000.1.5\"",
         "\"\"",
         "\"x\"",
         "\"2024-05-01T12:00:00Z\"",
