@@ -145,7 +145,7 @@ pub fn parse_epoch_str(s: &str) -> Option<i64> {
         }
         let int: i64 = int.parse().ok()?;
         let ms = epoch_to_ms(int as f64)?;
-        if ms == int * 1000 && !frac.is_empty() {
+        if int.checked_mul(1000) == Some(ms) && !frac.is_empty() {
             // Seconds with a fraction: keep the first three fraction digits exactly.
             let mut f = 0i64;
             for (i, c) in frac.bytes().take(3).enumerate() {
@@ -300,6 +300,9 @@ mod tests {
         // Found by the `sources` fuzz target: a second '.' underflowed the fraction digits.
         assert_eq!(parse_epoch_str("1714565000.1.5"), None);
         assert_eq!(parse_epoch_str("1714565000..5"), None);
+        // Also found by fuzzing: seconds times 1000 overflowed for a huge integer part.
+        assert_eq!(parse_epoch_str("17145648004564800.100"), Some(17_145_648_004_565));
+        assert_eq!(parse_epoch_str("99999999999999999999.5"), None);
         assert_eq!(str_to_ms("1714565000.1.5"), None);
         assert_eq!(parse_epoch_str("99999999999999999999999"), None);
         assert_eq!(

@@ -373,6 +373,7 @@ fn no_input_panics() {
         // Found by the `sources` fuzz target: beyond f64's range, and an epoch with two dots.
         "1714E564800123456789",
         "\"1714565000.1.5\"",
+        "\"17145648004564800.100\"",
         "\"\"",
         "\"x\"",
         "\"2024-05-01T12:00:00Z\"",
