@@ -301,7 +301,10 @@ mod tests {
         assert_eq!(parse_epoch_str("1714565000.1.5"), None);
         assert_eq!(parse_epoch_str("1714565000..5"), None);
         // Also found by fuzzing: seconds times 1000 overflowed for a huge integer part.
-        assert_eq!(parse_epoch_str("17145648004564800.100"), Some(17_145_648_004_565));
+        assert_eq!(
+            parse_epoch_str("17145648004564800.100"),
+            Some(17_145_648_004_565)
+        );
         assert_eq!(parse_epoch_str("99999999999999999999.5"), None);
         assert_eq!(str_to_ms("1714565000.1.5"), None);
         assert_eq!(parse_epoch_str("99999999999999999999999"), None);
