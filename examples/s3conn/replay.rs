@@ -34,7 +34,7 @@ pub struct ReplayArgs {
     /// Connector name written into every record.
     #[arg(long)]
     connector: Option<String>,
-    /// Objects decoded at once (default: the number of cores).
+    /// Objects decoded at once (default: the number of cores plus one, so a core never waits while an object starts)
     #[arg(long)]
     concurrency: Option<usize>,
     /// Files or directories (read recursively) to replay.
@@ -166,8 +166,8 @@ pub fn main(args: ReplayArgs) -> ExitCode {
         },
         tenant: args.tenant.clone(),
         connector: args.connector.clone(),
-        max_objects_in_flight: args.concurrency.unwrap_or(cores).max(1),
-        max_messages_in_flight: args.concurrency.unwrap_or(cores).max(1) * 2,
+        max_objects_in_flight: args.concurrency.unwrap_or(cores + 1).max(1),
+        max_messages_in_flight: args.concurrency.unwrap_or(cores + 1).max(1) * 2,
         receive_wait: Duration::from_millis(20),
         visibility_timeout: Duration::from_secs(300),
         max_receive_count: Some(1),
