@@ -30,10 +30,10 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use s3conn::core::decode::{
-    DecoderConfig, Decompressor, FileType, Framer, Framing, Item, JsonFramer, Limits,
+    DecoderConfig, Decompressor, FileType, Framer, Framing, JsonFramer, Limits,
     SniffingDecompressor,
 };
-use s3conn::core::json::{FieldSpan, Validator};
+use s3conn::core::json::Validator;
 use s3conn::core::process::process_object_bytes;
 use s3conn::core::{Event, LogSource, ObjectContext, ObjectRef, Record};
 
@@ -48,7 +48,7 @@ struct Input {
     plain: Vec<u8>,
     gz: Vec<u8>,
     /// Each event's text, the top-level fields the framer noted, and its list name.
-    events: Vec<(String, Option<Vec<FieldSpan>>, Option<String>)>,
+    events: Vec<corpus::Decoded>,
     records: Vec<Record>,
 }
 
@@ -70,25 +70,7 @@ fn framer() -> JsonFramer {
 fn input(kind: corpus::Kind, source: Arc<dyn LogSource>) -> Input {
     let (plain, _) = corpus::corpus(kind, SIZE, 7);
     let gz = corpus::gzip(&plain);
-    let mut events = Vec::new();
-    let _ = framer().frame(
-        &mut &plain[..],
-        source.expand_fields(),
-        &Limits::default(),
-        &mut |item| {
-            if let Item::Event {
-                raw, fields, list, ..
-            } = item
-            {
-                events.push((
-                    raw.to_owned(),
-                    fields.map(<[FieldSpan]>::to_vec),
-                    list.map(str::to_owned),
-                ));
-            }
-            ControlFlow::Continue(())
-        },
-    );
+    let events = corpus::decoded_events(&plain, source.expand_fields());
     let records =
         process_object_bytes(&source, &DecoderConfig::default(), context(), &plain).records;
     Input {

@@ -16,9 +16,10 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod corpus;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use s3conn_core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
-use s3conn_core::json::FieldSpan;
 use s3conn_core::{Event, LogSource, ObjectContext, ObjectRef};
 
 const TARGET_BYTES: usize = 1 << 20;
@@ -83,26 +84,8 @@ fn corpus(source_id: &str, samples_folder: &str) -> (Vec<u8>, String) {
     (all, origin)
 }
 
-/// One decoded event: its text, the top-level fields the framer noted, and its list name.
-type Decoded = (String, Option<Vec<FieldSpan>>, Option<String>);
-
-fn decode_all(source: &Arc<dyn LogSource>, bytes: &[u8]) -> Vec<Decoded> {
-    let decoder = JsonDecoder::new(&DecoderConfig::default());
-    let mut events = Vec::new();
-    let _ = decoder.decode(Box::new(bytes), source.expand_fields(), &mut |item| {
-        if let Item::Event {
-            raw, fields, list, ..
-        } = item
-        {
-            events.push((
-                raw.to_owned(),
-                fields.map(<[FieldSpan]>::to_vec),
-                list.map(str::to_owned),
-            ));
-        }
-        ControlFlow::Continue(())
-    });
-    events
+fn decode_all(source: &Arc<dyn LogSource>, bytes: &[u8]) -> Vec<corpus::Decoded> {
+    corpus::decoded_events(bytes, source.expand_fields())
 }
 
 fn bench_sources(c: &mut Criterion) {

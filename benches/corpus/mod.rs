@@ -7,6 +7,10 @@
 #![allow(dead_code)]
 
 use std::io::{self, Write};
+use std::ops::ControlFlow;
+
+use s3conn::core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
+use s3conn::core::json::FieldSpan;
 
 /// The corpora the generator writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -396,4 +400,27 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let _ = e.write_all(data);
     e.finish().unwrap_or_default()
+}
+
+/// One decoded event, owned: its text, the top-level fields the framer noted, and its list name.
+pub type Decoded = (String, Option<Vec<FieldSpan>>, Option<String>);
+
+/// Decodes an object (gzip or plain) with the default decoder, expanding the `expand` lists.
+pub fn decoded_events(bytes: &[u8], expand: &[String]) -> Vec<Decoded> {
+    let decoder = JsonDecoder::new(&DecoderConfig::default());
+    let mut events = Vec::new();
+    let _ = decoder.decode(Box::new(bytes), expand, &mut |item| {
+        if let Item::Event {
+            raw, fields, list, ..
+        } = item
+        {
+            events.push((
+                raw.to_owned(),
+                fields.map(<[FieldSpan]>::to_vec),
+                list.map(str::to_owned),
+            ));
+        }
+        ControlFlow::Continue(())
+    });
+    events
 }
