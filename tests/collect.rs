@@ -3,69 +3,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use aws_sdk_s3::primitives::ByteStream;
-use s3conn::aws::testing::{unique, Moto, ACCOUNT, REGION};
-use s3conn::aws::AwsClients;
+use common::{gzip, s3conn, World};
+use s3conn::aws::testing::{unique, ACCOUNT, REGION};
 
-fn s3conn() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    Command::new(
-        dir.join("examples")
-            .join(format!("s3conn{}", std::env::consts::EXE_SUFFIX)),
-    )
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
-
-struct World {
-    moto: Moto,
-    clients: AwsClients,
-    queue_url: String,
-    bucket: String,
-    dir: tempfile::TempDir,
-}
-
+/// `collect`'s own helpers on the shared moto world.
 impl World {
-    async fn new() -> World {
-        let moto = Moto::start();
-        let clients = moto.clients().await;
-        let queue_name = unique("q");
-        let queue_url = moto.create_queue(&clients, &queue_name).await;
-        let bucket = unique("logs");
-        moto.create_bucket(&clients, &bucket).await;
-        moto.notify(&clients, &bucket, &queue_name).await;
-        World {
-            moto,
-            clients,
-            queue_url,
-            bucket,
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
     async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) {
-        self.clients
-            .s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .unwrap();
+        self.moto.put(&self.clients, bucket, key, body).await;
     }
 
-    fn config(&self, name: &str, source: &str, extra: &str) -> PathBuf {
+    /// A connector configuration reading the world's queue with log source `source`.
+    fn source_config(&self, name: &str, source: &str, extra: &str) -> PathBuf {
         let path = self.dir.path().join(format!("{name}.toml"));
         let toml = format!(
             "name = \"{name}\"\ntenant = \"acme\"\nregion = \"{REGION}\"\nsqs_queue_url = \"{}\"\naccess_key_id = \"testing\"\nsecret_access_key = \"testing\"\nendpoint_url = \"{}\"\nallow_http = true\nlog_source = \"{source}\"\nvisibility_timeout = \"30s\"\n{extra}\n",
@@ -189,7 +143,7 @@ async fn collect_drains_every_record_exactly_once_and_empties_the_queue() {
         gzip(b"{\"digestStartTime\":\"x\"}"),
     )
     .await;
-    let config = w.config("trail", "aws-cloudtrail", "");
+    let config = w.source_config("trail", "aws-cloudtrail", "");
     let (out, records, stats) = w.collect(&config, "out");
     assert!(
         out.status.success(),
@@ -234,7 +188,7 @@ async fn two_collectors_share_one_queue() {
         )
         .await;
     }
-    let config = w.config("shared", "aws-cloudtrail", "concurrency = 2");
+    let config = w.source_config("shared", "aws-cloudtrail", "concurrency = 2");
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| w.collect(&config, "a"));
         let b = s.spawn(|| w.collect(&config, "b"));
@@ -291,7 +245,7 @@ async fn deleted_objects_are_acknowledged_and_other_buckets_never_read() {
     let queue_name = w.queue_url.rsplit('/').next().unwrap().to_owned();
     w.moto.notify(&w.clients, &other, &queue_name).await;
     w.put(&other, "secret.json", trail(2, "secret")).await;
-    let config = w.config(
+    let config = w.source_config(
         "allow",
         "aws-cloudtrail",
         &format!("buckets = [\"{}\"]", w.bucket),
@@ -313,7 +267,7 @@ async fn deleted_objects_are_acknowledged_and_other_buckets_never_read() {
 async fn connection_test_reports_a_missing_queue() {
     let w = World::new().await;
     let path = w.dir.path().join("missing.toml");
-    let text = std::fs::read_to_string(w.config("missing", "generic", ""))
+    let text = std::fs::read_to_string(w.source_config("missing", "generic", ""))
         .unwrap()
         .replace(
             &w.queue_url,
@@ -330,7 +284,7 @@ async fn connection_test_reports_a_missing_queue() {
     assert!(stdout.contains("404"), "{stdout}");
     let ok = s3conn()
         .args(["test", "--config"])
-        .arg(w.config("ok", "generic", ""))
+        .arg(w.source_config("ok", "generic", ""))
         .output()
         .unwrap();
     assert!(
@@ -373,7 +327,7 @@ async fn undecodable_object_goes_to_the_dead_letter_queue_and_the_rest_is_delive
     let junk = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff];
     w.put(&w.bucket, "bad/junk.json.gz", junk).await;
     // Given up on at its first delivery: dead-lettered, then acknowledged.
-    let config = w.config("dlq", "aws-cloudtrail", "max_receive_count = 1");
+    let config = w.source_config("dlq", "aws-cloudtrail", "max_receive_count = 1");
     let (out, records, stats) = w.collect_with(
         &config,
         "out",

@@ -9,10 +9,8 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-use common::{unique, Moto, REGION};
-use s3conn_aws::{AwsClients, Connector, QueueUrl, SqsQueue};
+use common::{unique, Moto};
+use s3conn_aws::{Connector, SqsQueue};
 use s3conn_core::sink::{MemoryDeadLetter, MemorySink};
 use s3conn_core::Queue;
 use tokio_util::sync::CancellationToken;
@@ -21,40 +19,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(data).unwrap();
     e.finish().unwrap()
-}
-
-async fn notify(clients: &AwsClients, bucket: &str, queue_url: &str) {
-    let arn = QueueUrl::parse(queue_url).unwrap().arn(REGION);
-    clients
-        .s3
-        .put_bucket_notification_configuration()
-        .bucket(bucket)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(
-                    QueueConfiguration::builder()
-                        .queue_arn(arn)
-                        .events(Event::from("s3:ObjectCreated:*"))
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn put(clients: &AwsClients, bucket: &str, key: &str, body: Vec<u8>) {
-    clients
-        .s3
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(body))
-        .send()
-        .await
-        .unwrap();
 }
 
 /// NDJSON lines `{"marker": "<prefix>-<i>", "time": ...}`.
@@ -73,34 +37,38 @@ fn lines(prefix: &str, n: usize) -> Vec<u8> {
 async fn every_record_arrives_once_and_the_queue_is_drained() {
     let moto = Moto::start();
     let clients = moto.clients().await;
-    let queue_url = moto.create_queue(&clients, &unique("events")).await;
+    let queue_name = unique("events");
+    let queue_url = moto.create_queue(&clients, &queue_name).await;
     let bucket = unique("logs");
     let outsider = unique("other");
     moto.create_bucket(&clients, &bucket).await;
     moto.create_bucket(&clients, &outsider).await;
-    notify(&clients, &bucket, &queue_url).await;
-    notify(&clients, &outsider, &queue_url).await;
+    moto.notify(&clients, &bucket, &queue_name).await;
+    moto.notify(&clients, &outsider, &queue_name).await;
 
     // Text and gzip objects, keys with spaces, `+` and unicode; a directory marker; an empty
     // object; an object deleted before the connector reads it; one in a bucket not allowed.
-    put(&clients, &bucket, "app/a b.ndjson", lines("text", 50)).await;
-    put(
+    moto.put(&clients, &bucket, "app/a b.ndjson", lines("text", 50))
+        .await;
+    moto.put(
         &clients,
         &bucket,
         "app/x+y.ndjson.gz",
         gzip(&lines("gzip", 120)),
     )
     .await;
-    put(
+    moto.put(
         &clients,
         &bucket,
         "app/ünï 日本.ndjson",
         lines("unicode", 7),
     )
     .await;
-    put(&clients, &bucket, "app/folder/", Vec::new()).await;
-    put(&clients, &bucket, "app/empty.ndjson", Vec::new()).await;
-    put(&clients, &bucket, "app/gone.ndjson", lines("gone", 3)).await;
+    moto.put(&clients, &bucket, "app/folder/", Vec::new()).await;
+    moto.put(&clients, &bucket, "app/empty.ndjson", Vec::new())
+        .await;
+    moto.put(&clients, &bucket, "app/gone.ndjson", lines("gone", 3))
+        .await;
     clients
         .s3
         .delete_object()
@@ -109,7 +77,7 @@ async fn every_record_arrives_once_and_the_queue_is_drained() {
         .send()
         .await
         .unwrap();
-    put(
+    moto.put(
         &clients,
         &outsider,
         "app/secret.ndjson",
@@ -195,14 +163,16 @@ async fn every_record_arrives_once_and_the_queue_is_drained() {
 async fn two_connectors_on_one_queue_share_the_work_each_record_once() {
     let moto = Moto::start();
     let clients = moto.clients().await;
-    let queue_url = moto.create_queue(&clients, &unique("shared")).await;
+    let queue_name = unique("shared");
+    let queue_url = moto.create_queue(&clients, &queue_name).await;
     let bucket = unique("logs");
     moto.create_bucket(&clients, &bucket).await;
-    notify(&clients, &bucket, &queue_url).await;
+    moto.notify(&clients, &bucket, &queue_name).await;
     for i in 0..24 {
         let body = lines(&format!("obj{i}"), 10);
         let body = if i % 2 == 0 { gzip(&body) } else { body };
-        put(&clients, &bucket, &format!("part/{i:02}.ndjson"), body).await;
+        moto.put(&clients, &bucket, &format!("part/{i:02}.ndjson"), body)
+            .await;
     }
 
     let mut runs = Vec::new();

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-use common::{unique, Moto, REGION};
-use s3conn_aws::{QueueUrl, S3ObjectStore, SqsQueue};
+use common::{unique, Moto};
+use s3conn_aws::{S3ObjectStore, SqsQueue};
 use s3conn_core::{AckHandle, ObjectRef, ObjectStoreExt, Queue};
 use serde_json::Value;
 
@@ -26,29 +25,12 @@ fn decode_key(k: &str) -> String {
 async fn bucket_notifications_arrive_with_test_event_first_and_encoded_keys() {
     let moto = Moto::start();
     let clients = moto.clients().await;
-    let queue_url = moto.create_queue(&clients, &unique("events")).await;
+    let queue_name = unique("events");
+    let queue_url = moto.create_queue(&clients, &queue_name).await;
     let bucket = unique("logs");
     moto.create_bucket(&clients, &bucket).await;
 
-    let arn = QueueUrl::parse(&queue_url).unwrap().arn(REGION);
-    clients
-        .s3
-        .put_bucket_notification_configuration()
-        .bucket(&bucket)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(
-                    QueueConfiguration::builder()
-                        .queue_arn(arn)
-                        .events(Event::from("s3:ObjectCreated:*"))
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    moto.notify(&clients, &bucket, &queue_name).await;
 
     let queue = SqsQueue::new(clients.sqs.clone(), queue_url)
         .with_visibility_timeout(Duration::from_secs(60));

@@ -10,27 +10,6 @@ use futures::StreamExt;
 use s3conn_aws::{AwsClients, S3ObjectStore};
 use s3conn_core::{Classify, ObjectRef, ObjectStore, ObjectStoreExt, StoreError};
 
-async fn put(
-    clients: &AwsClients,
-    bucket: &str,
-    key: &str,
-    body: Vec<u8>,
-) -> (String, Option<String>) {
-    let out = clients
-        .s3
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(body))
-        .send()
-        .await
-        .unwrap();
-    (
-        out.e_tag().unwrap().trim_matches('"').to_string(),
-        out.version_id().map(str::to_string),
-    )
-}
-
 async fn setup(moto: &Moto) -> (AwsClients, String, S3ObjectStore) {
     let clients = moto.clients().await;
     let bucket = unique("bucket");
@@ -103,8 +82,12 @@ async fn exact_version_of_a_versioned_bucket() {
         .send()
         .await
         .unwrap();
-    let (_, v1) = put(&clients, &bucket, "k.log", b"first\n".to_vec()).await;
-    let (_, v2) = put(&clients, &bucket, "k.log", b"second\n".to_vec()).await;
+    let (_, v1) = moto
+        .put(&clients, &bucket, "k.log", b"first\n".to_vec())
+        .await;
+    let (_, v2) = moto
+        .put(&clients, &bucket, "k.log", b"second\n".to_vec())
+        .await;
     let (v1, v2) = (v1.unwrap(), v2.unwrap());
     assert_ne!(v1, v2);
 
@@ -141,7 +124,7 @@ async fn exact_version_of_a_versioned_bucket() {
 async fn overwritten_object_fails_the_etag_precondition() {
     let moto = Moto::start();
     let (clients, bucket, store) = setup(&moto).await;
-    let (e1, _) = put(&clients, &bucket, "k", b"one".to_vec()).await;
+    let (e1, _) = moto.put(&clients, &bucket, "k", b"one".to_vec()).await;
     let mut loc = ObjectRef::new(&bucket, "k");
     loc.etag = Some(e1.clone());
     assert_eq!(&store.get_bytes(&loc).await.unwrap().1[..], b"one");
@@ -149,7 +132,7 @@ async fn overwritten_object_fails_the_etag_precondition() {
     loc.etag = Some(format!("\"{e1}\""));
     assert_eq!(&store.get_bytes(&loc).await.unwrap().1[..], b"one");
 
-    let (e2, _) = put(&clients, &bucket, "k", b"two".to_vec()).await;
+    let (e2, _) = moto.put(&clients, &bucket, "k", b"two".to_vec()).await;
     assert_ne!(e1, e2);
     let e = store.get(&loc).await.expect_err("overwritten");
     assert!(matches!(e, StoreError::PreconditionFailed(_)), "{e}");
@@ -163,7 +146,7 @@ async fn overwritten_object_fails_the_etag_precondition() {
 async fn deleted_object_and_missing_bucket_are_not_found() {
     let moto = Moto::start();
     let (clients, bucket, store) = setup(&moto).await;
-    put(&clients, &bucket, "gone", b"x".to_vec()).await;
+    moto.put(&clients, &bucket, "gone", b"x".to_vec()).await;
     clients
         .s3
         .delete_object()
@@ -202,7 +185,8 @@ async fn keys_with_spaces_plus_and_unicode() {
         "deep/ly/nested/key.gz",
     ];
     for (i, key) in keys.iter().enumerate() {
-        put(&clients, &bucket, key, format!("body {i}").into_bytes()).await;
+        moto.put(&clients, &bucket, key, format!("body {i}").into_bytes())
+            .await;
     }
     for (i, key) in keys.iter().enumerate() {
         let (meta, bytes) = store
@@ -218,7 +202,7 @@ async fn keys_with_spaces_plus_and_unicode() {
 async fn bucket_outside_the_allow_list_is_refused_without_a_request() {
     let moto = Moto::start();
     let (clients, bucket, _) = setup(&moto).await;
-    put(&clients, &bucket, "k", b"x".to_vec()).await;
+    moto.put(&clients, &bucket, "k", b"x".to_vec()).await;
     let store = S3ObjectStore::new(clients.s3.clone()).with_allowed_buckets(["other-bucket"]);
     let e = store
         .get(&ObjectRef::new(&bucket, "k"))

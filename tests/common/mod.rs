@@ -7,7 +7,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use aws_sdk_s3::primitives::ByteStream;
 use s3conn::aws::testing::{unique, Moto, REGION};
 use s3conn::aws::AwsClients;
 
@@ -92,15 +91,7 @@ impl World {
     /// Uploads object `o` with `n` records (moto sends its notification to the queue).
     pub async fn put_object(&self, o: usize, n: usize) {
         let (key, body) = object(o, n);
-        self.clients
-            .s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .unwrap();
+        self.moto.put(&self.clients, &self.bucket, &key, body).await;
     }
 
     /// Uploads `objects` with `n` records each, [`UPLOADS_IN_FLIGHT`] at a time.

@@ -162,6 +162,29 @@ impl Moto {
             .expect("create bucket");
     }
 
+    /// Uploads an object; returns its eTag (without quotes) and version id, if any.
+    pub async fn put(
+        &self,
+        clients: &AwsClients,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+    ) -> (String, Option<String>) {
+        let out = clients
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .send()
+            .await
+            .expect("put object");
+        (
+            out.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
+            out.version_id().map(str::to_owned),
+        )
+    }
+
     /// Sends every object-created notification of `bucket` to the queue `queue_name`.
     pub async fn notify(&self, clients: &AwsClients, bucket: &str, queue_name: &str) {
         use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
