@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -341,7 +341,7 @@ impl Pipeline {
         let messages = Arc::new(Semaphore::new(max_msgs));
         let hard_stop = CancellationToken::new();
         let keeper_stop = CancellationToken::new();
-        let (ack_tx, ack_rx) = mpsc::channel::<(AckHandle, oneshot::Sender<()>)>(max_msgs * 2);
+        let (ack_tx, ack_rx) = mpsc::channel::<AckHandle>(max_msgs * 2);
         let acker = tokio::spawn(Self::acker(inner.clone(), ack_rx));
         let keeper = tokio::spawn(Self::lease_keeper(inner.clone(), keeper_stop.clone()));
         let mut tasks = JoinSet::new();
@@ -529,22 +529,21 @@ impl Pipeline {
 
     /// Deletes acknowledged messages in batches of up to 10, lingering to fill a batch (at most
     /// `ack_linger`, and at most a quarter of the lease, which is no longer renewed).
-    async fn acker(inner: Arc<Inner>, mut rx: mpsc::Receiver<(AckHandle, oneshot::Sender<()>)>) {
+    async fn acker(inner: Arc<Inner>, mut rx: mpsc::Receiver<AckHandle>) {
         let linger_for = inner
             .config
             .ack_linger
             .min(inner.config.visibility_timeout / 4);
         while let Some(first) = rx.recv().await {
-            let mut batch = vec![first];
+            let mut handles = vec![first];
             let linger = tokio::time::sleep(linger_for);
             tokio::pin!(linger);
-            while batch.len() < 10 {
+            while handles.len() < 10 {
                 tokio::select! {
-                    more = rx.recv() => match more { Some(m) => batch.push(m), None => break },
+                    more = rx.recv() => match more { Some(m) => handles.push(m), None => break },
                     _ = &mut linger => break,
                 }
             }
-            let handles: Vec<AckHandle> = batch.iter().map(|(h, _)| h.clone()).collect();
             let mut pending: Vec<usize> = (0..handles.len()).collect();
             // Backends retry their own transient failures; one more round here covers a failure
             // that outlasted those retries. What still fails is redelivered (at-least-once).
@@ -574,9 +573,6 @@ impl Pipeline {
                 ))
                 .await;
             }
-            for (_, done) in batch {
-                let _ = done.send(());
-            }
         }
     }
 
@@ -585,7 +581,7 @@ impl Pipeline {
         msg: Message,
         lease: CancellationToken,
         hard: CancellationToken,
-        ack_tx: mpsc::Sender<(AckHandle, oneshot::Sender<()>)>,
+        ack_tx: mpsc::Sender<AckHandle>,
     ) {
         let outcome = Self::message_outcome(&inner, &msg, &lease).await;
         let outcome = if lease.is_cancelled() {
@@ -604,8 +600,7 @@ impl Pipeline {
             Outcome::Acknowledge => {
                 // The message's slot is freed without waiting for the delete batch to fill: the
                 // acknowledger deletes it within `ack_linger`, and `run` waits for it on the way out.
-                let (tx, _done) = oneshot::channel();
-                let _ = ack_tx.send((msg.handle.clone(), tx)).await;
+                let _ = ack_tx.send(msg.handle.clone()).await;
             }
             Outcome::Keep { class, reason } => {
                 Stats::add(&inner.stats.messages_kept, 1);
