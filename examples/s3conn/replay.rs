@@ -151,7 +151,7 @@ pub fn main(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let queue = Arc::new(MemoryQueue::new(Duration::from_secs(300)));
+    let queue = Arc::new(MemoryQueue::new());
     for (bucket, key, size) in &objects {
         queue.send(s3_event_body(bucket, key, *size, None));
     }

@@ -870,10 +870,9 @@ impl ConnectorConfig {
         }
     }
 
-    /// The queue of this connector on these clients (visibility timeout applied).
+    /// The queue of this connector on these clients (the pipeline sets the lease on every receive).
     pub fn queue(&self, clients: &AwsClients) -> SqsQueue {
         SqsQueue::new(clients.sqs.clone(), self.queue_url.api_url())
-            .with_visibility_timeout(self.visibility_timeout)
     }
 
     /// The object store of this connector on these clients (bucket allow-list applied).

@@ -1,7 +1,7 @@
 //! [`SqsQueue`]: the [`Queue`] of s3conn on Amazon SQS (aws-sdk-sqs).
 //!
 //! - `receive`: `ReceiveMessage` long poll (at most 20 s, at most 10 messages), with the message's
-//!   `ApproximateReceiveCount` as its delivery attempt, and the configured visibility timeout.
+//!   `ApproximateReceiveCount` as its delivery attempt, and the visibility timeout each receive names.
 //! - `acknowledge`: `DeleteMessageBatch` in chunks of 10 with per-entry results; a handle whose
 //!   message is already gone (`ReceiptHandleIsInvalid`) counts as acknowledged.
 //! - `extend`: `ChangeMessageVisibilityBatch` in chunks of 10; an invalid or expired handle, or a
@@ -41,7 +41,6 @@ pub const SQS_MAX_VISIBILITY: Duration = Duration::from_secs(43_200);
 pub struct SqsQueue {
     client: aws_sdk_sqs::Client,
     queue_url: String,
-    visibility_timeout: Option<Duration>,
     retry: RetryPolicies,
     stats: Arc<RetryStats>,
     requests: Arc<RequestCounter>,
@@ -51,7 +50,6 @@ impl fmt::Debug for SqsQueue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqsQueue")
             .field("queue_url", &self.queue_url)
-            .field("visibility_timeout", &self.visibility_timeout)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -87,22 +85,15 @@ impl BatchOp {
 type BatchAnswer = (Vec<String>, Vec<BatchResultErrorEntry>);
 
 impl SqsQueue {
-    /// A queue at `queue_url`, with the queue's own visibility timeout and default retry policies.
+    /// A queue at `queue_url` with default retry policies.
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
         SqsQueue {
             client,
             queue_url: queue_url.into(),
-            visibility_timeout: None,
             retry: RetryPolicies::default(),
             stats: Arc::new(RetryStats::default()),
             requests: Arc::new(RequestCounter::default()),
         }
-    }
-
-    /// Sets the visibility timeout requested on every receive (the initial lease).
-    pub fn with_visibility_timeout(mut self, visibility: Duration) -> Self {
-        self.visibility_timeout = Some(visibility.min(SQS_MAX_VISIBILITY));
-        self
     }
 
     /// Replaces the retry policies.
@@ -319,13 +310,18 @@ fn secs_ceil(d: Duration) -> i32 {
 
 #[async_trait]
 impl Queue for SqsQueue {
-    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Message>, QueueError> {
+    async fn receive(
+        &self,
+        max: usize,
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Vec<Message>, QueueError> {
         if max == 0 {
             return Ok(Vec::new());
         }
         let max = i32::try_from(max.min(SQS_BATCH_MAX)).unwrap_or(1);
         let wait = secs_ceil(wait.min(SQS_MAX_WAIT));
-        let visibility = self.visibility_timeout.map(secs_ceil);
+        let visibility = secs_ceil(visibility.min(SQS_MAX_VISIBILITY));
         let out = self
             .retry
             .receive
@@ -336,7 +332,7 @@ impl Queue for SqsQueue {
                     .queue_url(&self.queue_url)
                     .max_number_of_messages(max)
                     .wait_time_seconds(wait)
-                    .set_visibility_timeout(visibility)
+                    .visibility_timeout(visibility)
                     .message_system_attribute_names(
                         MessageSystemAttributeName::ApproximateReceiveCount,
                     )

@@ -149,7 +149,7 @@ async fn every_record_arrives_once_and_the_queue_is_drained() {
     // Nothing is left: every message, test events included, was acknowledged.
     let left = connector
         .queue()
-        .receive(10, Duration::from_secs(1))
+        .receive(10, Duration::from_secs(1), Duration::from_secs(30))
         .await
         .unwrap();
     assert!(left.is_empty(), "{left:?}");
@@ -233,7 +233,7 @@ async fn two_connectors_on_one_queue_share_the_work_each_record_once() {
         "24 objects and the test event, each received once ({received})"
     );
     let left = SqsQueue::new(clients.sqs.clone(), queue_url)
-        .receive(10, Duration::from_secs(1))
+        .receive(10, Duration::from_secs(1), Duration::from_secs(30))
         .await
         .unwrap();
     assert!(left.is_empty(), "{left:?}");

@@ -44,7 +44,10 @@ async fn every_dead_letter_becomes_one_message() {
 
     let mut got: BTreeMap<String, serde_json::Value> = BTreeMap::new();
     loop {
-        let batch = queue.receive(10, Duration::from_secs(1)).await.unwrap();
+        let batch = queue
+            .receive(10, Duration::from_secs(1), Duration::from_secs(30))
+            .await
+            .unwrap();
         if batch.is_empty() {
             break;
         }

@@ -159,7 +159,10 @@ async fn receive_retries_server_errors_and_reads_the_receive_count() {
         ..Default::default()
     };
     let q = config.queue(&clients).with_retry(retry);
-    let got = q.receive(10, Duration::from_secs(1)).await.unwrap();
+    let got = q
+        .receive(10, Duration::from_secs(1), config.visibility_timeout)
+        .await
+        .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].attempt, 3);
     assert_eq!(got[0].handle, AckHandle("r1".into()));

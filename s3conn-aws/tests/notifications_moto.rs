@@ -32,9 +32,11 @@ async fn bucket_notifications_arrive_with_test_event_first_and_encoded_keys() {
 
     moto.notify(&clients, &bucket, &queue_name).await;
 
-    let queue = SqsQueue::new(clients.sqs.clone(), queue_url)
-        .with_visibility_timeout(Duration::from_secs(60));
-    let first = queue.receive(10, Duration::from_secs(5)).await.unwrap();
+    let queue = SqsQueue::new(clients.sqs.clone(), queue_url);
+    let first = queue
+        .receive(10, Duration::from_secs(5), Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!(
         first.len(),
         1,
@@ -63,7 +65,11 @@ async fn bucket_notifications_arrive_with_test_event_first_and_encoded_keys() {
         if seen.len() == keys.len() {
             break;
         }
-        for m in queue.receive(10, Duration::from_secs(2)).await.unwrap() {
+        for m in queue
+            .receive(10, Duration::from_secs(2), Duration::from_secs(60))
+            .await
+            .unwrap()
+        {
             handles.push(m.handle.clone());
             let v: Value = serde_json::from_str(&m.body).unwrap();
             for r in v["Records"].as_array().unwrap() {
@@ -112,7 +118,7 @@ async fn bucket_notifications_arrive_with_test_event_first_and_encoded_keys() {
     assert!(acked.iter().all(Result::is_ok), "{acked:?}");
     assert!(
         queue
-            .receive(10, Duration::from_secs(1))
+            .receive(10, Duration::from_secs(1), Duration::from_secs(60))
             .await
             .unwrap()
             .is_empty(),

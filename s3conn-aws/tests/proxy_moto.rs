@@ -88,7 +88,10 @@ async fn scripted_faults_reach_the_sdk_as_what_they_imitate() {
     });
     queue.send("{\"hello\":1}").await.unwrap();
     assert_eq!(queue.retries(), 2, "throttle and reset retried");
-    let received = queue.receive(10, Duration::from_secs(1)).await.unwrap();
+    let received = queue
+        .receive(10, Duration::from_secs(1), Duration::from_secs(30))
+        .await
+        .unwrap();
     assert_eq!(received.len(), 1);
 
     let stats = proxy.stats();

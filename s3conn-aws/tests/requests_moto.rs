@@ -18,8 +18,7 @@ async fn every_queue_request_is_counted_once_by_api() {
     let moto = Moto::start();
     let clients = moto.clients().await;
     let url = moto.create_queue(&clients, &unique("q")).await;
-    let q =
-        SqsQueue::new(clients.sqs.clone(), url).with_visibility_timeout(Duration::from_secs(60));
+    let q = SqsQueue::new(clients.sqs.clone(), url);
     assert_eq!(q.requests(), RequestCounts::default());
 
     let bodies: Vec<String> = (0..25).map(|i| format!("{{\"n\":{i}}}")).collect();
@@ -28,7 +27,10 @@ async fn every_queue_request_is_counted_once_by_api() {
     let mut got = Vec::new();
     let mut receives = 0;
     while got.len() < 26 {
-        let batch = q.receive(10, Duration::from_secs(1)).await.unwrap();
+        let batch = q
+            .receive(10, Duration::from_secs(1), Duration::from_secs(60))
+            .await
+            .unwrap();
         receives += 1;
         assert!(!batch.is_empty(), "26 messages are in the queue");
         got.extend(batch);

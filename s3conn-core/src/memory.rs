@@ -31,21 +31,16 @@ struct QueueState {
 }
 
 /// A queue in memory with SQS semantics: leases expire and messages are redelivered.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct MemoryQueue {
     state: Mutex<QueueState>,
-    visibility: Duration,
     notify: Notify,
 }
 
 impl MemoryQueue {
-    /// A queue whose received messages stay invisible for `visibility` unless extended.
-    pub fn new(visibility: Duration) -> Self {
-        MemoryQueue {
-            state: Mutex::new(QueueState::default()),
-            visibility,
-            notify: Notify::new(),
-        }
+    /// An empty queue; each receive names how long its messages stay invisible.
+    pub fn new() -> Self {
+        MemoryQueue::default()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
@@ -110,7 +105,12 @@ impl MemoryQueue {
 
 #[async_trait]
 impl Queue for MemoryQueue {
-    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Message>, QueueError> {
+    async fn receive(
+        &self,
+        max: usize,
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Vec<Message>, QueueError> {
         let deadline = Instant::now() + wait;
         loop {
             let notified = self.notify.notified();
@@ -124,7 +124,7 @@ impl Queue for MemoryQueue {
                     if e.visible_at <= now {
                         if out.len() < max {
                             e.receive_count += 1;
-                            e.visible_at = now + self.visibility;
+                            e.visible_at = now + visibility;
                             let receipt = format!("{}#{}", e.id, e.receive_count);
                             e.receipt = Some(receipt.clone());
                             receipts.push((receipt.clone(), *seq));
@@ -366,18 +366,24 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn messages_reappear_after_the_visibility_timeout() {
-        let q = MemoryQueue::new(Duration::from_secs(30));
+        let q = MemoryQueue::new();
         let id = q.send("hello");
-        let first = q.receive(10, Duration::ZERO).await.unwrap();
+        let first = q
+            .receive(10, Duration::ZERO, Duration::from_secs(30))
+            .await
+            .unwrap();
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].attempt, 1);
         assert!(q
-            .receive(10, Duration::from_secs(5))
+            .receive(10, Duration::from_secs(5), Duration::from_secs(30))
             .await
             .unwrap()
             .is_empty());
         // Long poll wakes when the lease expires.
-        let again = q.receive(10, Duration::from_secs(60)).await.unwrap();
+        let again = q
+            .receive(10, Duration::from_secs(60), Duration::from_secs(30))
+            .await
+            .unwrap();
         assert_eq!(again[0].id, id);
         assert_eq!(again[0].attempt, 2);
         // The stale handle can no longer extend, and deleting with it does not delete.
@@ -399,9 +405,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn extend_and_release() {
-        let q = MemoryQueue::new(Duration::from_secs(10));
+        let q = MemoryQueue::new();
         q.send("a");
-        let m = q.receive(1, Duration::ZERO).await.unwrap().remove(0);
+        let m = q
+            .receive(1, Duration::ZERO, Duration::from_secs(10))
+            .await
+            .unwrap()
+            .remove(0);
         tokio::time::sleep(Duration::from_secs(8)).await;
         assert!(q
             .extend(std::slice::from_ref(&m.handle), Duration::from_secs(10))
@@ -409,25 +419,47 @@ mod tests {
             .is_ok());
         tokio::time::sleep(Duration::from_secs(8)).await;
         assert!(
-            q.receive(1, Duration::ZERO).await.unwrap().is_empty(),
+            q.receive(1, Duration::ZERO, Duration::from_secs(10))
+                .await
+                .unwrap()
+                .is_empty(),
             "extended lease still held"
         );
         q.release(&m.handle).await.unwrap();
-        let m2 = q.receive(1, Duration::ZERO).await.unwrap().remove(0);
+        let m2 = q
+            .receive(1, Duration::ZERO, Duration::from_secs(10))
+            .await
+            .unwrap()
+            .remove(0);
         assert_eq!(m2.attempt, 2);
         assert!(q.release(&m.handle).await.is_err());
     }
 
     #[tokio::test(start_paused = true)]
     async fn receive_respects_max_and_wakes_on_send() {
-        let q = std::sync::Arc::new(MemoryQueue::new(Duration::from_secs(10)));
+        let q = std::sync::Arc::new(MemoryQueue::new());
         for i in 0..15 {
             q.send(format!("{i}"));
         }
-        assert_eq!(q.receive(10, Duration::ZERO).await.unwrap().len(), 10);
-        assert_eq!(q.receive(10, Duration::ZERO).await.unwrap().len(), 5);
+        assert_eq!(
+            q.receive(10, Duration::ZERO, Duration::from_secs(10))
+                .await
+                .unwrap()
+                .len(),
+            10
+        );
+        assert_eq!(
+            q.receive(10, Duration::ZERO, Duration::from_secs(10))
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
         let q2 = q.clone();
-        let waiter = tokio::spawn(async move { q2.receive(10, Duration::from_secs(20)).await });
+        let waiter = tokio::spawn(async move {
+            q2.receive(10, Duration::from_secs(20), Duration::from_secs(10))
+                .await
+        });
         tokio::time::sleep(Duration::from_secs(1)).await;
         q.send("late");
         let got = waiter.await.unwrap().unwrap();

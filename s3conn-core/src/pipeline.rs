@@ -363,7 +363,7 @@ impl Pipeline {
                 break;
             };
             let received = tokio::select! {
-                r = inner.queue.receive(permits.len(), cfg.receive_wait) => r,
+                r = inner.queue.receive(permits.len(), cfg.receive_wait, cfg.visibility_timeout) => r,
                 _ = shutdown.cancelled() => break,
             };
             let batch = match received {

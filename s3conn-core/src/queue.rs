@@ -82,7 +82,9 @@ pub type BatchResult = Vec<Result<(), QueueError>>;
 /// # Contract
 /// - `receive` returns at most `max` messages, waiting up to `wait` for the first one (long poll);
 ///   an empty vector means none arrived in time. A received message is invisible to other consumers
-///   until its visibility expires, it is acknowledged, or it is released.
+///   for `visibility` (its lease), until it is acknowledged, or until it is released. The caller
+///   owns the lease length: the same value it later passes to `extend`, so the initial lease and
+///   the renewals cannot disagree.
 /// - `acknowledge` deletes messages for good. An empty batch is a no-op; a handle whose message is
 ///   already gone is `Ok`. The result has one entry per handle, in order.
 /// - `extend` sets the remaining visibility of each message to `visibility` from now. A handle whose
@@ -91,8 +93,14 @@ pub type BatchResult = Vec<Result<(), QueueError>>;
 /// - Implementations are cheap to share (`Arc<dyn Queue>`) and safe to call concurrently.
 #[async_trait]
 pub trait Queue: Send + Sync + Debug {
-    /// Receives up to `max` messages, waiting up to `wait` for the first.
-    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Message>, QueueError>;
+    /// Receives up to `max` messages, waiting up to `wait` for the first; each stays invisible to
+    /// other consumers for `visibility`.
+    async fn receive(
+        &self,
+        max: usize,
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Vec<Message>, QueueError>;
 
     /// Deletes the messages of these handles; one result per handle.
     async fn acknowledge(&self, handles: &[AckHandle]) -> BatchResult;

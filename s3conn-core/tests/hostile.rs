@@ -72,7 +72,7 @@ fn dead_lettering(limits: Limits) -> PipelineConfig {
 }
 
 fn setup() -> Setup {
-    Setup::new(Duration::from_secs(30))
+    Setup::new()
 }
 
 /// Runs a pipeline over everything queued in `s`.
@@ -412,7 +412,7 @@ async fn corrupt_gzip_delivers_the_records_before_the_damage_once_and_dead_lette
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corrupt_gzip_is_kept_without_max_receive_count_then_dead_lettered_when_it_is_reached() {
     // Kept for a backoff of half to all of the visibility timeout: longer than the drain's wait.
-    let s = Setup::new(Duration::from_millis(600));
+    let s = Setup::new();
     s.object("corrupt.json.gz", corrupt_gzip());
     let mut config = drain_config();
     config.visibility_timeout = Duration::from_millis(600);

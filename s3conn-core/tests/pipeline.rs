@@ -47,7 +47,7 @@ fn expected(objects: usize, per: usize) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delivers_every_record_and_empties_the_queue() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     s.object("plain.json", ndjson(0, 50));
     s.object("gz.json.gz", gzip(&ndjson(1, 3000)));
     let records: Vec<String> = (0..20)
@@ -127,7 +127,7 @@ impl Sink for FlakySink {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sink_failure_keeps_the_message_and_redelivery_completes_it() {
-    let s = Setup::new(Duration::from_millis(300));
+    let s = Setup::new();
     s.object("a.json", ndjson(0, 10));
     // (1 + 1 sink retries) x (1 + 1 object retries) = 4 failures exhaust the first delivery.
     let sink = FlakySink::new(4, Duration::ZERO);
@@ -154,7 +154,7 @@ async fn sink_failure_keeps_the_message_and_redelivery_completes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_sink_applies_backpressure_and_nothing_is_dropped() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     for o in 0..40 {
         s.object(&format!("o{o}.json"), ndjson(o, 200));
     }
@@ -187,7 +187,7 @@ async fn slow_sink_applies_backpressure_and_nothing_is_dropped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_mid_object_releases_the_message() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     s.object("big.json", ndjson(0, 5000));
     let sink = FlakySink::new(0, Duration::from_millis(200));
     let mut config = drain_config();
@@ -211,14 +211,18 @@ async fn shutdown_mid_object_releases_the_message() {
     assert_eq!(done.messages_acknowledged, 0);
     assert!(done.records_delivered < 5000);
     // Released, so it is visible again at once.
-    let again = s.queue.receive(10, Duration::ZERO).await.unwrap();
+    let again = s
+        .queue
+        .receive(10, Duration::ZERO, Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempt, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_object_outliving_the_visibility_timeout_is_processed_exactly_once_by_two_consumers() {
-    let s = Setup::new(Duration::from_millis(400));
+    let s = Setup::new();
     for o in 0..4 {
         s.object(&format!("o{o}.json"), ndjson(o, 20));
     }
@@ -243,8 +247,13 @@ struct LosingQueue(Arc<MemoryQueue>);
 
 #[async_trait]
 impl Queue for LosingQueue {
-    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Message>, QueueError> {
-        self.0.receive(max, wait).await
+    async fn receive(
+        &self,
+        max: usize,
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Vec<Message>, QueueError> {
+        self.0.receive(max, wait, visibility).await
     }
     async fn acknowledge(&self, handles: &[AckHandle]) -> BatchResult {
         self.0.acknowledge(handles).await
@@ -262,7 +271,7 @@ impl Queue for LosingQueue {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_lease_stops_work_and_never_acknowledges() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     s.object("a.json", ndjson(0, 1000));
     let sink = FlakySink::new(0, Duration::from_millis(50));
     let mut config = drain_config();
@@ -283,7 +292,7 @@ async fn lost_lease_stops_work_and_never_acknowledges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_message_is_kept_then_dead_lettered_at_max_receive_count() {
-    let s = Setup::new(Duration::from_millis(100));
+    let s = Setup::new();
     s.queue.send("this is not a notification");
     let sink = MemorySink::new();
     let mut config = drain_config();
@@ -312,7 +321,7 @@ async fn poison_message_is_kept_then_dead_lettered_at_max_receive_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_records_and_corrupt_objects_are_dead_lettered_and_the_rest_delivered() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     s.object(
         "mixed.json",
         b"{\"n\":\"a\"}\n{broken\n{\"n\":\"b\"}\n".to_vec(),
@@ -362,7 +371,7 @@ async fn bad_records_and_corrupt_objects_are_dead_lettered_and_the_rest_delivere
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undecodable_object_is_kept_by_default() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     s.object(
         "junk.gz",
         vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff],
@@ -380,7 +389,7 @@ async fn undecodable_object_is_kept_by_default() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gone_objects_are_acknowledged_and_truncated_downloads_resume_exactly_once() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     s.queue
         .send(s3_event_body("bucket", "never-existed.json", 10, None));
     s.object("flaky.json", ndjson(0, 3000));
@@ -408,7 +417,7 @@ async fn gone_objects_are_acknowledged_and_truncated_downloads_resume_exactly_on
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn buckets_outside_the_allow_list_are_never_read() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     s.object("a.json", ndjson(0, 1));
     let mut config = drain_config();
     config.objects.buckets = vec!["other".into()];
@@ -419,7 +428,7 @@ async fn buckets_outside_the_allow_list_are_never_read() {
     assert_eq!(stats.messages_kept, 1);
     config.max_receive_count = Some(1);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let s2 = Setup::new(Duration::from_secs(30));
+    let s2 = Setup::new();
     s2.object("a.json", ndjson(0, 1));
     let p = s2.pipeline(Arc::new(MemorySink::new()), config);
     let stats = run(&p).await;
@@ -441,7 +450,7 @@ impl ObjectStore for CountingStore {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_filters_and_record_filters() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     s.object("keep/a.json", ndjson(0, 10));
     s.object("skip/b.json", ndjson(1, 10));
     let mut config = drain_config();
@@ -476,7 +485,7 @@ async fn key_filters_and_record_filters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overwritten_objects_are_acknowledged_and_access_denied_is_kept() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     // The notification names the first version's eTag; the object was overwritten since.
     let old = s.store.put("bucket", "over.json", ndjson(0, 2));
     s.queue.send(s3_event_body(
@@ -518,7 +527,7 @@ impl Sink for RejectingSink {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sink_that_rejects_permanently_never_causes_a_delete() {
-    let s = Setup::new(Duration::from_secs(30));
+    let s = Setup::new();
     s.object("a.json", ndjson(0, 5));
     let stats = run(&s.pipeline(Arc::new(RejectingSink), drain_config())).await;
     assert_eq!(stats.messages_kept, 1);

@@ -68,9 +68,9 @@ pub struct Setup {
 }
 
 impl Setup {
-    pub fn new(visibility: Duration) -> Self {
+    pub fn new() -> Self {
         Setup {
-            queue: Arc::new(MemoryQueue::new(visibility)),
+            queue: Arc::new(MemoryQueue::new()),
             store: Arc::new(MemoryObjectStore::new()),
             dead: MemoryDeadLetter::new(),
         }
