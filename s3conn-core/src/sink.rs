@@ -314,3 +314,6 @@ impl DeadLetterSink for DirectoryDeadLetter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
