@@ -121,7 +121,11 @@ async fn injected_faults_hit_the_next_read_only() {
         Err(StoreError::Transient(_))
     ));
     assert_eq!(&s.get_bytes(&r).await.unwrap().1[..], b"two");
-    s.inject("b", "k", Fault::Fail(StoreError::Throttled("slow down".into())));
+    s.inject(
+        "b",
+        "k",
+        Fault::Fail(StoreError::Throttled("slow down".into())),
+    );
     assert!(matches!(
         s.get_bytes(&r).await,
         Err(StoreError::Throttled(_))

@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use super::*;
 use crate::testing::{
-    dead_letter_conformance, files_under, sample_dead_letters, sink_conformance,
-    DeadLetterFixture, SinkFixture,
+    dead_letter_conformance, files_under, sample_dead_letters, sink_conformance, DeadLetterFixture,
+    SinkFixture,
 };
 
 /// Every line of every file under `dir`, parsed.
@@ -125,8 +125,12 @@ async fn directory_dead_letters_create_one_file_on_first_use() {
     sink.dead_letter(&[]).await.unwrap();
     assert!(!root.exists(), "nothing created before the first item");
     assert_eq!(sink.path(), None);
-    sink.dead_letter(&sample_dead_letters("a", 2)).await.unwrap();
-    sink.dead_letter(&sample_dead_letters("b", 3)).await.unwrap();
+    sink.dead_letter(&sample_dead_letters("a", 2))
+        .await
+        .unwrap();
+    sink.dead_letter(&sample_dead_letters("b", 3))
+        .await
+        .unwrap();
     let path = sink.path().unwrap();
     assert!(path.starts_with(&root));
     assert_eq!(files_under(&root), vec![path]);

@@ -88,7 +88,11 @@ async fn receive_n<Q: Queue>(q: &Q, n: usize, o: &QueueConformance) -> Vec<Messa
             .receive(10, o.wait, o.visibility)
             .await
             .expect("receive succeeds");
-        assert!(batch.len() <= 10, "receive(10, ..) returned {}", batch.len());
+        assert!(
+            batch.len() <= 10,
+            "receive(10, ..) returned {}",
+            batch.len()
+        );
         if batch.is_empty() {
             break;
         }
@@ -133,14 +137,13 @@ async fn each_message_once<F: QueueFixture>(f: &F, o: &QueueConformance) {
     assert_eq!(ids.len(), 25, "each message once");
     let got_bodies: HashSet<_> = got.iter().map(|m| m.body.clone()).collect();
     assert_eq!(got_bodies, sent.iter().cloned().collect(), "bodies as sent");
-    assert!(got.iter().all(|m| m.attempt == 1), "first delivery is attempt 1");
+    assert!(
+        got.iter().all(|m| m.attempt == 1),
+        "first delivery is attempt 1"
+    );
 
     let handles = handles(&got);
-    all_ok(
-        &q.extend(&handles, o.visibility * 2).await,
-        25,
-        "extend 25",
-    );
+    all_ok(&q.extend(&handles, o.visibility * 2).await, 25, "extend 25");
     all_ok(&q.acknowledge(&handles).await, 25, "acknowledge 25");
     assert_nothing_visible(&q, o.wait, o, "after acknowledging every message").await;
     all_ok(
@@ -238,10 +241,11 @@ async fn extend_and_release<F: QueueFixture>(f: &F, o: &QueueConformance) {
     let m = receive_one(&q, o, "first delivery").await;
     let lease = o.visibility;
     tokio::time::sleep(lease * 4 / 5).await;
-    let r = q
-        .extend(std::slice::from_ref(&m.handle), lease * 2)
-        .await;
-    assert!(matches!(r.as_slice(), [Ok(())]), "extend a held lease: {r:?}");
+    let r = q.extend(std::slice::from_ref(&m.handle), lease * 2).await;
+    assert!(
+        matches!(r.as_slice(), [Ok(())]),
+        "extend a held lease: {r:?}"
+    );
     tokio::time::sleep(lease * 4 / 5).await;
     assert_nothing_visible(
         &q,
@@ -255,7 +259,10 @@ async fn extend_and_release<F: QueueFixture>(f: &F, o: &QueueConformance) {
     let m2 = receive_one(&q, o, "released message").await;
     assert_eq!(m2.id, m.id, "the released message comes back");
     assert_eq!(m2.body, "slow object");
-    assert_eq!(m2.attempt, 2, "released message is redelivered with attempt 2");
+    assert_eq!(
+        m2.attempt, 2,
+        "released message is redelivered with attempt 2"
+    );
     q.release(&m2.handle).await.expect("release again");
     let m3 = receive_one(&q, o, "released again").await;
     assert_eq!(m3.attempt, 3, "and with attempt 3 after another release");
@@ -318,15 +325,16 @@ async fn long_poll_wakes_on_send<F: QueueFixture>(f: &F, o: &QueueConformance) {
         .await
         .expect("receive succeeds");
     assert_eq!(held.len(), 1, "first message: {held:?}");
-    let (got, ()) = futures::join!(
-        q.receive(10, o.wait * 3, o.visibility),
-        async {
-            tokio::time::sleep(o.wait / 2).await;
-            f.send(&q, &["late".to_owned()]).await;
-        }
-    );
+    let (got, ()) = futures::join!(q.receive(10, o.wait * 3, o.visibility), async {
+        tokio::time::sleep(o.wait / 2).await;
+        f.send(&q, &["late".to_owned()]).await;
+    });
     let got = got.expect("receive succeeds");
-    assert_eq!(got.len(), 1, "the long poll returns the late message: {got:?}");
+    assert_eq!(
+        got.len(),
+        1,
+        "the long poll returns the late message: {got:?}"
+    );
     assert_eq!(got[0].body, "late");
     all_ok(
         &q.acknowledge(&[held[0].handle.clone(), got[0].handle.clone()])

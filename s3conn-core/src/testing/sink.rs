@@ -171,7 +171,9 @@ pub async fn sink_conformance<F: SinkFixture>(fixture: &F) {
     assert_added(&before, &after, &to_values(&batch), "one batch");
 
     // Offered again (as after a failure the pipeline retries): Ok, and nothing but these records.
-    sink.deliver(&batch).await.expect("deliver the same batch again");
+    sink.deliver(&batch)
+        .await
+        .expect("deliver the same batch again");
     let again = fixture.delivered().await;
     let allowed = counts(&to_values(&batch));
     let grown = counts(&again);

@@ -92,9 +92,7 @@ fn assert_not_found(r: Result<impl std::fmt::Debug, StoreError>, what: &str) {
 /// A large object comes back whole, with its size, an unquoted eTag and a plausible time.
 async fn streams_every_byte<F: StoreFixture>(f: &F, o: &StoreConformance) {
     let key = "conformance/large/big.json.gz";
-    let body: Vec<u8> = (0..o.large_object_bytes)
-        .map(|i| (i % 251) as u8)
-        .collect();
+    let body: Vec<u8> = (0..o.large_object_bytes).map(|i| (i % 251) as u8).collect();
     f.put(key, body.clone()).await;
     let got = f
         .store()
@@ -148,11 +146,18 @@ async fn etag_pins_the_content<F: StoreFixture>(f: &F) {
     let e1 = meta.etag.expect("an eTag");
     let mut loc = at(f, key);
     loc.etag = Some(e1.clone());
-    assert_eq!(read(f, &loc).await.1, b"first\n", "read with the current eTag");
+    assert_eq!(
+        read(f, &loc).await.1,
+        b"first\n",
+        "read with the current eTag"
+    );
 
     f.put(key, b"second version\n".to_vec()).await;
     let (meta, bytes) = read(f, &at(f, key)).await;
-    assert_eq!(bytes, b"second version\n", "the latest content without an eTag");
+    assert_eq!(
+        bytes, b"second version\n",
+        "the latest content without an eTag"
+    );
     let e2 = meta.etag.expect("an eTag");
     assert_ne!(e1, e2, "new content, new eTag");
     let e = f
@@ -178,10 +183,17 @@ async fn etag_pins_the_content<F: StoreFixture>(f: &F) {
 async fn version_pins_the_content<F: StoreFixture>(f: &F) {
     let key = "conformance/versions/k.log";
     f.put(key, b"first\n".to_vec()).await;
-    let v1 = read(f, &at(f, key)).await.0.version_id.expect("a version id");
+    let v1 = read(f, &at(f, key))
+        .await
+        .0
+        .version_id
+        .expect("a version id");
     f.put(key, b"second\n".to_vec()).await;
     let (meta, bytes) = read(f, &at(f, key)).await;
-    assert_eq!(bytes, b"second\n", "the latest version without a version id");
+    assert_eq!(
+        bytes, b"second\n",
+        "the latest version without a version id"
+    );
     let v2 = meta.version_id.expect("a version id");
     assert_ne!(v1, v2, "each version has its own id");
 
