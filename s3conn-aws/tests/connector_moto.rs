@@ -5,21 +5,15 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::{unique, Moto};
 use s3conn_aws::{Connector, SqsQueue};
 use s3conn_core::sink::{MemoryDeadLetter, MemorySink};
+use s3conn_core::testing::gzip;
 use s3conn_core::Queue;
 use tokio_util::sync::CancellationToken;
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
 
 /// NDJSON lines `{"marker": "<prefix>-<i>", "time": ...}`.
 fn lines(prefix: &str, n: usize) -> Vec<u8> {

@@ -20,6 +20,8 @@ pub mod sink;
 pub mod source;
 pub mod stats;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 
 pub use error::{Classify, ErrorClass};

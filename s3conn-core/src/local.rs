@@ -113,6 +113,41 @@ impl ObjectStore for LocalObjectStore {
 mod tests {
     use super::*;
     use crate::store::ObjectStoreExt;
+    use crate::testing::{store_conformance, StoreConformance, StoreFixture};
+
+    /// A local store serving bucket `b` from a temporary directory.
+    struct LocalStore {
+        dir: tempfile::TempDir,
+        store: LocalObjectStore,
+    }
+
+    #[async_trait]
+    impl StoreFixture for LocalStore {
+        fn store(&self) -> &dyn ObjectStore {
+            &self.store
+        }
+        fn bucket(&self) -> &str {
+            "b"
+        }
+        fn versioned(&self) -> bool {
+            false
+        }
+        async fn put(&self, key: &str, data: Vec<u8>) {
+            let path = self.dir.path().join(key);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, data).unwrap();
+        }
+        async fn delete(&self, key: &str, _version_id: Option<&str>) {
+            std::fs::remove_file(self.dir.path().join(key)).unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn local_store_keeps_the_store_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalObjectStore::new().with_bucket("b", dir.path());
+        store_conformance(&LocalStore { dir, store }, &StoreConformance::default()).await;
+    }
 
     #[tokio::test]
     async fn reads_files_and_refuses_escapes() {

@@ -91,6 +91,9 @@ pub type BatchResult = Vec<Result<(), QueueError>>;
 ///   lease was lost yields `QueueError::LeaseLost` in its entry.
 /// - `release` makes a message visible again at once, so it is redelivered now.
 /// - Implementations are cheap to share (`Arc<dyn Queue>`) and safe to call concurrently.
+///
+/// `s3conn_core::testing::queue_conformance` (feature `testing`) checks this contract; every
+/// queue of s3conn runs it, and your own implementation can too.
 #[async_trait]
 pub trait Queue: Send + Sync + Debug {
     /// Receives up to `max` messages, waiting up to `wait` for the first; each stays invisible to

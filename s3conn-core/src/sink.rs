@@ -41,6 +41,9 @@ impl Classify for SinkError {
 /// `deliver` returns `Ok` only once every record of the batch is durably accepted: the pipeline
 /// acknowledges queue messages on that promise. It may be called concurrently; a batch that failed
 /// may be offered again (records carry a stable `id` for de-duplication).
+///
+/// `s3conn_core::testing::sink_conformance` (feature `testing`) checks this contract; every sink
+/// of s3conn runs it, and your own implementation can too.
 #[async_trait]
 pub trait Sink: Send + Sync + Debug {
     /// Delivers a batch of records.
@@ -97,6 +100,9 @@ fn as_base64<S: serde::Serializer>(raw: &[u8], s: S) -> Result<S::Ok, S::Error> 
 /// # Contract
 /// `dead_letter` returns `Ok` only once the items are durably stored; only then does the pipeline
 /// acknowledge what they came from.
+///
+/// `s3conn_core::testing::dead_letter_conformance` (feature `testing`) checks this contract;
+/// every dead-letter destination of s3conn runs it, and your own implementation can too.
 #[async_trait]
 pub trait DeadLetterSink: Send + Sync + Debug {
     /// Stores dead-lettered items.
@@ -314,3 +320,6 @@ impl DeadLetterSink for DirectoryDeadLetter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -137,6 +137,9 @@ impl Classify for StoreError {
 /// - A missing object or bucket is `StoreError::NotFound`; the body stream ends with an `Err` when the
 ///   read breaks off, never with silently missing bytes.
 /// - Implementations are cheap to share (`Arc<dyn ObjectStore>`) and safe to call concurrently.
+///
+/// `s3conn_core::testing::store_conformance` (feature `testing`) checks this contract; every
+/// store of s3conn runs it, and your own implementation can too.
 #[async_trait]
 pub trait ObjectStore: Send + Sync + Debug {
     /// Starts reading an object: metadata plus a stream of its bytes.

@@ -12,10 +12,11 @@ use std::io::Read;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use common::{drain_config, gzip, gzip_level, run, Setup};
+use common::{drain_config, run, Setup};
 use s3conn_core::decode::{DecoderConfig, Limits};
 use s3conn_core::notification::s3_event_body;
 use s3conn_core::sink::{DeadLetterKind, MemorySink};
+use s3conn_core::testing::{gzip, gzip_level};
 use s3conn_core::{DeadLetter, PipelineConfig, Record, StatsSnapshot};
 
 const MIB: u64 = 1 << 20;
@@ -122,7 +123,7 @@ fn assert_object_dead_lettered(s: &Setup, stats: &StatsSnapshot, key: &str, caus
 /// same size as the best one, six times faster.)
 fn bomb() -> &'static [u8] {
     static BOMB: OnceLock<Vec<u8>> = OnceLock::new();
-    BOMB.get_or_init(|| gzip_level(&vec![0u8; 64 << 20], flate2::Compression::default()))
+    BOMB.get_or_init(|| gzip_level(&vec![0u8; 64 << 20], 6))
 }
 
 /// The numbers of "… (N bytes from M compressed)" in a ratio-limit reason.

@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::{drain_config, gzip, run, Setup, TestSource};
+use common::{drain_config, run, Setup, TestSource};
 use s3conn_core::memory::{Fault, MemoryObjectStore, MemoryQueue};
 use s3conn_core::notification::s3_event_body;
 use s3conn_core::queue::{AckHandle, BatchResult, Message, Queue, QueueError};
 use s3conn_core::sink::{DeadLetterKind, MemorySink};
 use s3conn_core::store::{GetResult, ObjectRef, ObjectStore, StoreError};
+use s3conn_core::testing::gzip;
 use s3conn_core::{Pipeline, Record, Sink, SinkError};
 use tokio_util::sync::CancellationToken;
 

@@ -2,7 +2,6 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,16 +47,6 @@ impl LogSource for TestSource {
             ..Normalized::default()
         }
     }
-}
-
-pub fn gzip(data: &[u8]) -> Vec<u8> {
-    gzip_level(data, flate2::Compression::fast())
-}
-
-pub fn gzip_level(data: &[u8], level: flate2::Compression) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 /// A queue, a store and a dead-letter destination in memory.
