@@ -20,7 +20,9 @@ use s3conn_core::json::Span;
 use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, Outcome, SourceInfo};
 use serde::Deserialize;
 
-use crate::util::{self, arn_last_part, ip_literal, Obj, Text, TimeVal};
+use crate::lenient::{Obj, Text, TimeVal};
+use crate::network::{arn_last_part, ip_literal};
+use crate::normalize;
 
 /// Registry id of the CloudTrail source.
 pub const ID: &str = "aws-cloudtrail";
@@ -210,8 +212,8 @@ impl LogSource for CloudTrail {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(ct) = util::parse_event::<Ct<'_>>(event) else {
-            return util::fallback(util::NOT_OBJECT);
+        let Some(ct) = normalize::parse_event::<Ct<'_>>(event) else {
+            return normalize::fallback(normalize::NOT_OBJECT);
         };
         let insight = ct.insightDetails.get();
         let event_name = ct
@@ -243,7 +245,7 @@ impl LogSource for CloudTrail {
         } else {
             Some(Outcome::Success)
         };
-        util::finish(Normalized {
+        normalize::finish(Normalized {
             timestamp_ms: ct.eventTime.to_ms(),
             fallback_reason: None,
             event_name,

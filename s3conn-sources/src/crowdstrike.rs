@@ -18,7 +18,9 @@ use std::sync::Arc;
 use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
 use serde::Deserialize;
 
-use crate::util::{self, ip_literal, Flag, Obj, Text, TimeVal};
+use crate::lenient::{Flag, Obj, Text, TimeVal};
+use crate::network::ip_literal;
+use crate::normalize;
 
 /// Registry id of the CrowdStrike source.
 pub const ID: &str = "crowdstrike";
@@ -170,8 +172,8 @@ impl LogSource for CrowdStrike {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(cs) = util::parse_event::<Cs<'_>>(event) else {
-            return util::fallback(util::NOT_OBJECT);
+        let Some(cs) = normalize::parse_event::<Cs<'_>>(event) else {
+            return normalize::fallback(normalize::NOT_OBJECT);
         };
         let meta = cs.metadata.get();
         let ev = cs.event.get();
@@ -261,7 +263,7 @@ impl LogSource for CrowdStrike {
                 Outcome::Failure
             }
         });
-        util::finish(Normalized {
+        normalize::finish(Normalized {
             timestamp_ms,
             fallback_reason: None,
             event_name,

@@ -19,6 +19,7 @@
 //! ```
 //!
 //! A source can also be described in TOML or JSON and loaded at run time: see [`declarative`].
+//! [`resolve`] turns a `log_source` setting (an id, its `_` alias, or a spec path) into a source.
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,7 +28,10 @@ use s3conn_core::source::RegistryError;
 use s3conn_core::{LogSource, SourceRegistry};
 
 pub mod declarative;
-pub mod util;
+pub mod lenient;
+pub mod network;
+pub mod normalize;
+mod resolve;
 
 #[cfg(feature = "cloudtrail")]
 pub mod cloudtrail;
@@ -45,6 +49,7 @@ pub use cloudtrail::CloudTrail;
 #[cfg(feature = "crowdstrike")]
 pub use crowdstrike::CrowdStrike;
 pub use declarative::{DeclarativeSource, SourceSpec, SpecError};
+pub use resolve::{resolve, resolve_in, ResolveError};
 #[cfg(feature = "generic")]
 pub use generic::{GenericJson, GenericOptions};
 #[cfg(feature = "proofpoint")]

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
 use serde::Deserialize;
 
-use crate::util::{self, ip_literal, relay_ip, Obj, Text, TimeVal};
+use crate::lenient::{Obj, Text, TimeVal};
+use crate::network::{ip_literal, relay_ip};
+use crate::normalize;
 
 /// Registry id of the Proofpoint source.
 pub const ID: &str = "proofpoint";
@@ -223,8 +225,8 @@ impl LogSource for Proofpoint {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(p) = util::parse_event::<Pp<'_>>(event) else {
-            return util::fallback(util::NOT_OBJECT);
+        let Some(p) = normalize::parse_event::<Pp<'_>>(event) else {
+            return normalize::fallback(normalize::NOT_OBJECT);
         };
         let agent = p
             .metadata
@@ -294,6 +296,6 @@ impl LogSource for Proofpoint {
             n.src_ip = owned(conn.and_then(|c| c.ip.get()).and_then(ip_literal));
             n.host = owned(conn.and_then(|c| c.host.get()).or(agent));
         }
-        util::finish(n)
+        normalize::finish(n)
     }
 }

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
 use serde::Deserialize;
 
-use crate::util::{self, strip_port, Flag, Obj, Text, TimeVal};
+use crate::lenient::{Flag, Obj, Text, TimeVal};
+use crate::network::strip_port;
+use crate::normalize;
 
 /// Registry id of the Teleport source.
 pub const ID: &str = "teleport";
@@ -189,8 +191,8 @@ impl LogSource for Teleport {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(t) = util::parse_event::<Tp<'_>>(event) else {
-            return util::fallback(util::NOT_OBJECT);
+        let Some(t) = normalize::parse_event::<Tp<'_>>(event) else {
+            return normalize::fallback(normalize::NOT_OBJECT);
         };
         let identity = t.identity.get();
         let user = t
@@ -208,7 +210,7 @@ impl LogSource for Teleport {
         .map(strip_port)
         .find(|s| !s.is_empty())
         .map(str::to_owned);
-        util::finish(Normalized {
+        normalize::finish(Normalized {
             timestamp_ms: t.time.to_ms(),
             fallback_reason: None,
             event_name: t.event.owned(),
