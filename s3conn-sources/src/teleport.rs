@@ -49,8 +49,9 @@ impl Teleport {
     }
 }
 
+/// The fields of a Teleport audit event the source reads (its keys are snake_case).
 #[derive(Deserialize, Default)]
-struct Tp<'a> {
+struct TeleportView<'a> {
     #[serde(borrow, default)]
     time: TimeVal<'a>,
     #[serde(borrow, default)]
@@ -191,7 +192,7 @@ impl LogSource for Teleport {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(t) = normalize::parse_event::<Tp<'_>>(event) else {
+        let Some(t) = normalize::parse_event::<TeleportView<'_>>(event) else {
             return normalize::fallback(normalize::NOT_OBJECT);
         };
         let identity = t.identity.get();
