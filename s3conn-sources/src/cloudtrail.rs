@@ -175,7 +175,9 @@ impl UserIdentity<'_> {
         if let Some(a) = self.arn.get().and_then(arn_last_part) {
             return Some(a.to_owned());
         }
-        self.principal_id.owned().or_else(|| self.invoked_by.owned())
+        self.principal_id
+            .owned()
+            .or_else(|| self.invoked_by.owned())
     }
 }
 
@@ -266,5 +268,26 @@ impl LogSource for CloudTrail {
             host,
             outcome,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use s3conn_core::{ObjectContext, ObjectRef};
+
+    use super::*;
+
+    #[test]
+    fn the_view_borrows_plain_strings_and_owns_escaped_ones() {
+        let ctx = ObjectContext::new(ObjectRef::new("b", "k"), None, None, None);
+        let raw = r#"{"eventName":"Plain","userIdentity":{"userName":"bob \"b\" \\"}}"#;
+        let view: CloudTrailView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped string does not fail the typed view");
+        assert!(matches!(view.event_name.0, Some(Cow::Borrowed("Plain"))));
+        let user = view.user_identity.get().map(|u| &u.user_name.0);
+        assert!(matches!(user, Some(Some(Cow::Owned(u))) if u == r#"bob "b" \"#));
     }
 }

@@ -194,7 +194,9 @@ impl LogSource for CrowdStrike {
         {
             (
                 Some("external_api".to_owned()),
-                cs.external_api_type.owned().or_else(|| cs.event_type.owned()),
+                cs.external_api_type
+                    .owned()
+                    .or_else(|| cs.event_type.owned()),
             )
         } else if let Some(name) = cs.event_simple_name.get() {
             (Some("data".to_owned()), Some(name.to_owned()))
@@ -244,10 +246,15 @@ impl LogSource for CrowdStrike {
         ]
         .into_iter()
         .find_map(Text::owned);
-        let src_ip = [&e.user_ip, &e.local_ip, &e.source_endpoint_ip_address, &cs.aip]
-            .into_iter()
-            .find_map(|t| t.get().and_then(ip_literal))
-            .map(str::to_owned);
+        let src_ip = [
+            &e.user_ip,
+            &e.local_ip,
+            &e.source_endpoint_ip_address,
+            &cs.aip,
+        ]
+        .into_iter()
+        .find_map(|t| t.get().and_then(ip_literal))
+        .map(str::to_owned);
         let host = [
             &cs.computer_name,
             &e.computer_name,
@@ -276,5 +283,30 @@ impl LogSource for CrowdStrike {
             host,
             outcome,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use s3conn_core::{ObjectContext, ObjectRef};
+
+    use super::*;
+
+    #[test]
+    fn the_view_borrows_plain_strings_and_owns_escaped_ones() {
+        let ctx = ObjectContext::new(ObjectRef::new("b", "k"), None, None, None);
+        let raw = r#"{"event_simpleName":"UserLogon","UserName":"CORP\\bob","event":{"UserName":"a \"b\""}}"#;
+        let view: CrowdStrikeView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped string does not fail the typed view");
+        assert!(matches!(
+            view.event_simple_name.0,
+            Some(Cow::Borrowed("UserLogon"))
+        ));
+        assert!(matches!(&view.user_name.0, Some(Cow::Owned(u)) if u == r"CORP\bob"));
+        let nested = view.event.get().and_then(|e| e.user_name.get());
+        assert_eq!(nested, Some(r#"a "b""#));
     }
 }

@@ -49,11 +49,11 @@ pub use cloudtrail::CloudTrail;
 #[cfg(feature = "crowdstrike")]
 pub use crowdstrike::CrowdStrike;
 pub use declarative::{DeclarativeSource, SourceSpec, SpecError};
-pub use resolve::{resolve, resolve_in, ResolveError};
 #[cfg(feature = "generic")]
 pub use generic::{GenericJson, GenericOptions};
 #[cfg(feature = "proofpoint")]
 pub use proofpoint::Proofpoint;
+pub use resolve::{resolve, resolve_in, ResolveError};
 #[cfg(feature = "teleport")]
 pub use teleport::Teleport;
 

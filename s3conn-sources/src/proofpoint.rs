@@ -300,3 +300,29 @@ impl LogSource for Proofpoint {
         normalize::finish(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use s3conn_core::{ObjectContext, ObjectRef};
+
+    use super::*;
+
+    #[test]
+    fn the_view_borrows_plain_strings_and_owns_escaped_ones() {
+        let ctx = ObjectContext::new(ObjectRef::new("b", "k"), None, None, None);
+        let raw = r#"{"classification":"spam","recipient":["\"Bob\" <b@x>"],"audit":{"user":{"email":"c\\d"}}}"#;
+        let view: ProofpointView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped string does not fail the typed view");
+        assert!(matches!(view.classification.0, Some(Cow::Borrowed("spam"))));
+        assert!(matches!(&view.recipient.0, Some(Cow::Owned(r)) if r == r#""Bob" <b@x>"#));
+        let email = view
+            .audit
+            .get()
+            .and_then(|a| a.user.get())
+            .and_then(|u| u.email.get());
+        assert_eq!(email, Some(r"c\d"));
+    }
+}

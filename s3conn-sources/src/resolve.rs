@@ -13,7 +13,7 @@
 //!
 //! let source = s3conn_sources::resolve("aws_cloudtrail", Path::new(".")).unwrap();
 //! assert_eq!(source.info().id, "aws-cloudtrail");
-//! let err = s3conn_sources::resolve("no-such-source", Path::new(".")).err().unwrap();
+//! let err = s3conn_sources::resolve("no-such-source", Path::new(".")).unwrap_err();
 //! assert!(err.to_string().contains("known ids:"));
 //! ```
 
@@ -60,7 +60,7 @@ pub enum ResolveError {
         /// The spec file, as resolved against the base directory.
         path: PathBuf,
         /// What is wrong with it.
-        source: SpecError,
+        source: Box<SpecError>,
     },
 }
 
@@ -96,7 +96,7 @@ pub fn resolve_in(
             Err(source) => Err(ResolveError::Spec {
                 name: name.to_owned(),
                 path,
-                source,
+                source: Box::new(source),
             }),
         };
     }

@@ -223,3 +223,31 @@ impl LogSource for Teleport {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use s3conn_core::{ObjectContext, ObjectRef};
+
+    use super::*;
+
+    #[test]
+    fn the_view_borrows_plain_strings_and_owns_escaped_ones() {
+        let ctx = ObjectContext::new(ObjectRef::new("b", "k"), None, None, None);
+        let raw = r#"{"event":"user.login","user":"bob \"the builder\" \\"}"#;
+        let view: TeleportView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped string does not fail the typed view");
+        assert!(matches!(view.event.0, Some(Cow::Borrowed("user.login"))));
+        assert!(matches!(&view.user.0 .0, Some(Cow::Owned(u)) if u == r#"bob "the builder" \"#));
+        let raw = r#"{"user":{"user":"a\\b"}}"#;
+        let view: TeleportView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped user object does not fail the typed view");
+        assert_eq!(view.user.0.get(), Some(r"a\b"));
+        let raw = r#"{"user":"plain"}"#;
+        let view: TeleportView<'_> = Event::new(raw, &ctx, None).parse().expect("plain");
+        assert!(matches!(view.user.0 .0, Some(Cow::Borrowed("plain"))));
+    }
+}

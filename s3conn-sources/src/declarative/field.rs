@@ -6,8 +6,8 @@ use crate::lenient::value_text;
 use crate::network::{arn_last_part, ip_literal, strip_port};
 
 use super::document::Document;
-use super::locator::Locator;
 use super::error::{invalid, SpecError};
+use super::locator::Locator;
 use super::spec::{FieldSpec, Transform};
 
 /// One common field of a spec, compiled: its candidate locations and their transform.
@@ -42,7 +42,6 @@ impl CompiledField {
 }
 
 /// A transform applied to one candidate's text; `None` when nothing usable is left.
-
 fn apply(transform: Transform, s: &str) -> Option<String> {
     let out = match transform {
         Transform::None => s.to_owned(),

@@ -199,7 +199,11 @@ impl LogSource for DeclarativeSource {
             user: extract(&self.user, v, list),
             src_ip: extract(&self.src_ip, v, list),
             host: extract(&self.host, v, list),
-            outcome: self.rules.iter().find(|r| r.matches(v)).map(CompiledRule::result),
+            outcome: self
+                .rules
+                .iter()
+                .find(|r| r.matches(v))
+                .map(CompiledRule::result),
         })
     }
 }

@@ -19,8 +19,8 @@ fn lenient_types() {
     struct Inner {
         x: u8,
     }
-    let t: T<'_> = serde_json::from_str(r#"{"a":{"k":[1]},"b":[1,2],"c":"s","d":"true"}"#)
-        .expect("lenient");
+    let t: T<'_> =
+        serde_json::from_str(r#"{"a":{"k":[1]},"b":[1,2],"c":"s","d":"true"}"#).expect("lenient");
     assert_eq!(t.a.get(), None);
     assert!(!t.b.is_some());
     assert!(t.c.get().is_none());
@@ -55,4 +55,19 @@ fn text_borrows_plain_strings_and_owns_escaped_ones() {
     assert!(matches!(escaped.0, Some(Cow::Owned(_))));
     let time: TimeVal<'_> = serde_json::from_str(r#""2021-10-02T10:17:44Z""#).expect("time");
     assert!(matches!(time, TimeVal::Str(Cow::Borrowed(_))));
+}
+
+#[test]
+fn key_scan_finds_escaped_keys_and_reads_escaped_values() {
+    use serde::de::DeserializeSeed;
+    let want = |k: &str| (k == "time").then_some(0);
+    let scan = KeyScan {
+        want: &want,
+        slots: 1,
+    };
+    let mut de = serde_json::Deserializer::from_str(
+        r#"{"n\"ote":"a\\b","ti\u006de":"2024-05-01T12:00:00\u002e123Z"}"#,
+    );
+    let found = scan.deserialize(&mut de).expect("scan");
+    assert_eq!(found[0].to_ms(), Some(1_714_564_800_123));
 }

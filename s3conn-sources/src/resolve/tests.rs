@@ -72,7 +72,7 @@ fn a_registered_id_wins_over_a_file_of_the_same_name() {
 #[test]
 fn an_unknown_name_says_what_was_tried_and_lists_the_known_ids() {
     let base = Path::new("/etc/s3conn");
-    let err = resolve("acme_audit", base).err().expect("unknown name");
+    let err = resolve("acme_audit", base).expect_err("unknown name");
     let ResolveError::Unknown {
         name,
         ids,
@@ -100,7 +100,7 @@ fn an_unknown_name_says_what_was_tried_and_lists_the_known_ids() {
 
 #[test]
 fn an_unknown_name_without_underscores_tries_one_id() {
-    let err = resolve("acme", Path::new("/nonexistent")).err().expect("unknown");
+    let err = resolve("acme", Path::new("/nonexistent")).expect_err("unknown");
     let msg = err.to_string();
     assert!(
         msg.starts_with("unknown log source `acme`: tried the registered id `acme` and a spec file at /nonexistent/acme"),
@@ -111,14 +111,17 @@ fn an_unknown_name_without_underscores_tries_one_id() {
 #[test]
 fn a_missing_spec_file_names_its_resolved_path() {
     let dir = scratch("missing");
-    let err = resolve("acme.toml", &dir).err().expect("missing spec");
+    let err = resolve("acme.toml", &dir).expect_err("missing spec");
     let ResolveError::Spec { path, source, .. } = &err else {
         panic!("expected Spec, got {err:?}");
     };
     assert_eq!(path, &dir.join("acme.toml"));
-    assert!(matches!(source, SpecError::Io { .. }), "{source:?}");
+    assert!(matches!(**source, SpecError::Io { .. }), "{source:?}");
     let msg = err.to_string();
-    assert!(msg.contains(&dir.join("acme.toml").display().to_string()), "{msg}");
+    assert!(
+        msg.contains(&dir.join("acme.toml").display().to_string()),
+        "{msg}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -130,9 +133,9 @@ fn an_invalid_spec_file_names_the_file_and_the_field() {
         "id = \"BAD ID\"\ndisplay_name = \"x\"\nindex = \"Syslog\"\nmsg_class = \"m\"\nvendor = \"v\"\n[timestamp]\nfields = [\"ts\"]\n",
     )
     .expect("write spec");
-    let err = resolve("bad.toml", &dir).err().expect("invalid spec");
+    let err = resolve("bad.toml", &dir).expect_err("invalid spec");
     assert!(
-        matches!(&err, ResolveError::Spec { source: SpecError::Invalid { field, .. }, .. } if field == "id"),
+        matches!(&err, ResolveError::Spec { source, .. } if matches!(&**source, SpecError::Invalid { field, .. } if field == "id")),
         "{err:?}"
     );
     let msg = err.to_string();
@@ -143,7 +146,7 @@ fn an_invalid_spec_file_names_the_file_and_the_field() {
 
 #[test]
 fn an_empty_name_is_an_error_listing_the_known_ids() {
-    let err = resolve("  ", crate_dir()).err().expect("empty name");
+    let err = resolve("  ", crate_dir()).expect_err("empty name");
     assert!(matches!(err, ResolveError::Empty { .. }), "{err:?}");
     assert!(err.to_string().contains("known ids: "), "{err}");
 }

@@ -125,10 +125,6 @@ pub fn samples_dir() -> PathBuf {
 /// missing.
 pub fn samples_folder(name: &str) -> PathBuf {
     let dir = samples_dir().join(name);
-    assert!(
-        dir.is_dir(),
-        "sample folder not found at {}",
-        dir.display()
-    );
+    assert!(dir.is_dir(), "sample folder not found at {}", dir.display());
     dir
 }
