@@ -1,21 +1,4 @@
-//! [`resolve`]: turns a `log_source` setting into a source, the same way for the library and the
-//! CLI.
-//!
-//! A name is, in this order:
-//! 1. a registered id (`aws-cloudtrail`);
-//! 2. the same id written with `_` for `-` (`aws_cloudtrail`);
-//! 3. a declarative spec file (`acme.toml`, `specs/acme.json`): a relative path is taken against
-//!    `base_dir`, the directory of the configuration file that names it. A name is read as a path
-//!    when it ends in `.toml` or `.json`, or when a file or directory of that name exists.
-//!
-//! ```
-//! use std::path::Path;
-//!
-//! let source = s3conn_sources::resolve("aws_cloudtrail", Path::new(".")).unwrap();
-//! assert_eq!(source.info().id, "aws-cloudtrail");
-//! let err = s3conn_sources::resolve("no-such-source", Path::new(".")).unwrap_err();
-//! assert!(err.to_string().contains("known ids:"));
-//! ```
+//! One resolver of `log_source` names, used by the library and the CLI alike.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -65,12 +48,28 @@ pub enum ResolveError {
 }
 
 /// Resolves a `log_source` name among the built-in sources or as a spec file under `base_dir`.
+///
+/// A name is, in this order:
+/// 1. a registered id (`aws-cloudtrail`);
+/// 2. the same id written with `_` for `-` (`aws_cloudtrail`);
+/// 3. a declarative spec file (`acme.toml`, `specs/acme.json`): a relative path is taken against
+///    `base_dir`, the directory of the configuration file that names it. A name is read as a path
+///    when it ends in `.toml` or `.json`, or when a file or directory of that name exists.
+///
+/// ```
+/// use std::path::Path;
+///
+/// let source = s3conn_sources::resolve("aws_cloudtrail", Path::new(".")).unwrap();
+/// assert_eq!(source.info().id, "aws-cloudtrail");
+/// let err = s3conn_sources::resolve("no-such-source", Path::new(".")).unwrap_err();
+/// assert!(err.to_string().contains("known ids:"));
+/// ```
 pub fn resolve(name: &str, base_dir: &Path) -> Result<Arc<dyn LogSource>, ResolveError> {
     resolve_in(&crate::builtin_registry(), name, base_dir)
 }
 
 /// Resolves a `log_source` name among the sources of `registry` or as a spec file under
-/// `base_dir` (see the [module docs](self) for the order).
+/// `base_dir`, in the order [`resolve`] gives.
 pub fn resolve_in(
     registry: &SourceRegistry,
     name: &str,

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::TimeVal;
 
-/// Reads a `Value` the way [`Text`] reads JSON.
+/// Reads a `Value` the way [`Text`](super::Text) reads JSON.
 pub fn value_text(v: &serde_json::Value) -> Option<Cow<'_, str>> {
     use serde_json::Value;
     match v {
