@@ -37,6 +37,16 @@ fn normalize_both(source: &Arc<dyn LogSource>, key: &str, doc: &str) -> Vec<Norm
     fields
 }
 
+#[cfg_attr(
+    not(any(
+        feature = "cloudtrail",
+        feature = "crowdstrike",
+        feature = "generic",
+        feature = "proofpoint",
+        feature = "teleport"
+    )),
+    allow(dead_code)
+)]
 fn builtin(id: &str) -> Arc<dyn LogSource> {
     s3conn_sources::builtin_registry()
         .get(id)
