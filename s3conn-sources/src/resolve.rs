@@ -19,9 +19,9 @@ pub enum ResolveError {
     },
     /// Neither a registered id (as written or with `_` for `-`) nor an existing spec file.
     #[error(
-        "unknown log source `{name}`: tried the registered id{} {} and a spec file at {}, which does not exist; known ids: {}",
+        "unknown log source '{name}': tried the registered id{} {} and a spec file at {}, which does not exist; known ids: {}",
         if .ids.len() == 1 { "" } else { "s" },
-        .ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(" and "),
+        .ids.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(" and "),
         .spec_path.display(),
         .known.join(", ")
     )]
@@ -36,7 +36,7 @@ pub enum ResolveError {
         known: Vec<String>,
     },
     /// The name is a spec file, but the spec could not be loaded.
-    #[error("log source `{name}` (spec file {}): {source}", .path.display())]
+    #[error("log source '{name}' (spec file {}): {source}", .path.display())]
     Spec {
         /// The name asked for.
         name: String,

@@ -87,8 +87,8 @@ fn an_unknown_name_says_what_was_tried_and_lists_the_known_ids() {
     assert_eq!(spec_path, &base.join("acme_audit"));
     assert_eq!(known, &crate::builtin_registry().ids());
     let msg = err.to_string();
-    assert!(msg.contains("`acme_audit`"), "{msg}");
-    assert!(msg.contains("`acme-audit`"), "{msg}");
+    assert!(msg.contains("'acme_audit'"), "{msg}");
+    assert!(msg.contains("'acme-audit'"), "{msg}");
     assert!(msg.contains("/etc/s3conn/acme_audit"), "{msg}");
     assert!(msg.contains("known ids: "), "{msg}");
     for id in known {
@@ -103,7 +103,7 @@ fn an_unknown_name_without_underscores_tries_one_id() {
     let err = resolve("acme", Path::new("/nonexistent")).expect_err("unknown");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("unknown log source `acme`: tried the registered id `acme` and a spec file at /nonexistent/acme"),
+        msg.starts_with("unknown log source 'acme': tried the registered id 'acme' and a spec file at /nonexistent/acme"),
         "{msg}"
     );
 }
