@@ -5,7 +5,7 @@
 //! - `event_type`: `eventType` (`AwsApiCall`, `AwsConsoleSignIn`, `AwsCloudTrailInsight`, …);
 //! - `user`: `userIdentity.userName`, then for assumed roles the session issuer's `userName`, then
 //!   the last part of `userIdentity.arn`, then `principalId`, `invokedBy`, and finally
-//!   `additionalEventData.UserName` (IAM Identity Center);
+//!   `additionalEventData.user_name` (IAM Identity Center);
 //! - `src_ip`: `sourceIPAddress` when it is an IP literal (the first of a comma-separated list;
 //!   `AWS Internal` and service host names are left out);
 //! - `host`: `eventSource` (the AWS service endpoint the event is about);
@@ -20,7 +20,9 @@ use s3conn_core::json::Span;
 use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, Outcome, SourceInfo};
 use serde::Deserialize;
 
-use crate::util::{self, arn_last_part, ip_literal, Obj, Text, TimeVal};
+use crate::lenient::{Obj, Text, TimeVal};
+use crate::network::{arn_last_part, ip_literal};
+use crate::normalize;
 
 /// Registry id of the CloudTrail source.
 pub const ID: &str = "aws-cloudtrail";
@@ -61,101 +63,108 @@ pub fn is_digest_key(key: &str) -> bool {
     key.starts_with("CloudTrail-Digest/") || key.contains("/CloudTrail-Digest/")
 }
 
-#[allow(non_snake_case)]
+/// The fields of a CloudTrail record the source reads.
 #[derive(Deserialize, Default)]
-struct Ct<'a> {
+#[serde(rename_all = "camelCase")]
+struct CloudTrailView<'a> {
     #[serde(borrow, default)]
-    eventTime: TimeVal<'a>,
+    event_time: TimeVal<'a>,
     #[serde(borrow, default)]
-    eventName: Text<'a>,
+    event_name: Text<'a>,
     #[serde(borrow, default)]
-    eventType: Text<'a>,
+    event_type: Text<'a>,
     #[serde(borrow, default)]
-    eventSource: Text<'a>,
+    event_source: Text<'a>,
+    #[serde(borrow, default, rename = "sourceIPAddress")]
+    source_ip_address: Text<'a>,
     #[serde(borrow, default)]
-    sourceIPAddress: Text<'a>,
+    error_code: Text<'a>,
     #[serde(borrow, default)]
-    errorCode: Text<'a>,
+    user_identity: Obj<UserIdentity<'a>>,
     #[serde(borrow, default)]
-    userIdentity: Obj<UserIdentity<'a>>,
-    #[serde(borrow, default)]
-    insightDetails: Obj<Insight<'a>>,
+    insight_details: Obj<InsightDetails<'a>>,
     /// Read only when `userIdentity` names nobody.
     #[serde(borrow, default)]
-    additionalEventData: Span<'a>,
+    additional_event_data: Span<'a>,
     /// Read only when its text mentions `ConsoleLogin` (sign-in events).
     #[serde(borrow, default)]
-    responseElements: Span<'a>,
+    response_elements: Span<'a>,
 }
 
-#[allow(non_snake_case)]
+/// `userIdentity`: who made the call.
 #[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct UserIdentity<'a> {
     #[serde(borrow, default, rename = "type")]
     kind: Text<'a>,
     #[serde(borrow, default)]
-    userName: Text<'a>,
+    user_name: Text<'a>,
     #[serde(borrow, default)]
     arn: Text<'a>,
     #[serde(borrow, default)]
-    principalId: Text<'a>,
+    principal_id: Text<'a>,
     #[serde(borrow, default)]
-    invokedBy: Text<'a>,
+    invoked_by: Text<'a>,
     #[serde(borrow, default)]
-    sessionContext: Obj<SessionContext<'a>>,
+    session_context: Obj<SessionContext<'a>>,
 }
 
-#[allow(non_snake_case)]
+/// `userIdentity.session_context`.
 #[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct SessionContext<'a> {
     #[serde(borrow, default)]
-    sessionIssuer: Obj<Issuer<'a>>,
+    session_issuer: Obj<SessionIssuer<'a>>,
 }
 
-#[allow(non_snake_case)]
+/// `userIdentity.session_context.session_issuer`: the role or user whose credentials were assumed.
 #[derive(Deserialize, Default)]
-struct Issuer<'a> {
+#[serde(rename_all = "camelCase")]
+struct SessionIssuer<'a> {
     #[serde(borrow, default)]
-    userName: Text<'a>,
+    user_name: Text<'a>,
     #[serde(borrow, default)]
     arn: Text<'a>,
 }
 
-#[allow(non_snake_case)]
+/// `insightDetails` of an Insight event.
 #[derive(Deserialize, Default)]
-struct Insight<'a> {
+#[serde(rename_all = "camelCase")]
+struct InsightDetails<'a> {
     #[serde(borrow, default)]
-    eventName: Text<'a>,
+    event_name: Text<'a>,
     #[serde(borrow, default)]
-    eventSource: Text<'a>,
+    event_source: Text<'a>,
 }
 
-#[allow(non_snake_case)]
+/// `additionalEventData` (its keys are PascalCase).
 #[derive(Deserialize, Default)]
-struct Additional<'a> {
+#[serde(rename_all = "PascalCase")]
+struct AdditionalEventData<'a> {
     #[serde(borrow, default)]
-    UserName: Text<'a>,
+    user_name: Text<'a>,
 }
 
-#[allow(non_snake_case)]
+/// `responseElements` of a console sign-in (its keys are PascalCase).
 #[derive(Deserialize, Default)]
-struct Response<'a> {
+#[serde(rename_all = "PascalCase")]
+struct ResponseElements<'a> {
     #[serde(borrow, default)]
-    ConsoleLogin: Text<'a>,
+    console_login: Text<'a>,
 }
 
 impl UserIdentity<'_> {
     fn user(&self) -> Option<String> {
-        if let Some(u) = self.userName.get() {
+        if let Some(u) = self.user_name.get() {
             return Some(u.to_owned());
         }
         let issuer = self
-            .sessionContext
+            .session_context
             .get()
-            .and_then(|s| s.sessionIssuer.get());
+            .and_then(|s| s.session_issuer.get());
         if self.kind.get() == Some("AssumedRole") {
             if let Some(i) = issuer {
-                if let Some(u) = i.userName.get() {
+                if let Some(u) = i.user_name.get() {
                     return Some(u.to_owned());
                 }
                 if let Some(a) = i.arn.get().and_then(arn_last_part) {
@@ -166,7 +175,9 @@ impl UserIdentity<'_> {
         if let Some(a) = self.arn.get().and_then(arn_last_part) {
             return Some(a.to_owned());
         }
-        self.principalId.owned().or_else(|| self.invokedBy.owned())
+        self.principal_id
+            .owned()
+            .or_else(|| self.invoked_by.owned())
     }
 }
 
@@ -178,8 +189,8 @@ fn console_login_failed(response: &Span<'_>) -> bool {
         return false;
     }
     response
-        .parse::<Obj<Response<'_>>>()
-        .is_some_and(|r| r.get().and_then(|r| r.ConsoleLogin.get()) == Some("Failure"))
+        .parse::<Obj<ResponseElements<'_>>>()
+        .is_some_and(|r| r.get().and_then(|r| r.console_login.get()) == Some("Failure"))
 }
 
 /// Whether a CloudTrail `errorCode` value means the call failed.
@@ -210,52 +221,73 @@ impl LogSource for CloudTrail {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(ct) = util::parse_event::<Ct<'_>>(event) else {
-            return util::fallback(util::NOT_OBJECT);
+        let Some(ct) = normalize::parse_event::<CloudTrailView<'_>>(event) else {
+            return normalize::fallback(normalize::NOT_OBJECT);
         };
-        let insight = ct.insightDetails.get();
+        let insight = ct.insight_details.get();
         let event_name = ct
-            .eventName
+            .event_name
             .get()
-            .or_else(|| insight.and_then(|i| i.eventName.get()))
+            .or_else(|| insight.and_then(|i| i.event_name.get()))
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());
         let host = ct
-            .eventSource
+            .event_source
             .get()
-            .or_else(|| insight.and_then(|i| i.eventSource.get()))
+            .or_else(|| insight.and_then(|i| i.event_source.get()))
             .map(str::to_owned);
         let user = ct
-            .userIdentity
+            .user_identity
             .get()
             .and_then(UserIdentity::user)
             .or_else(|| {
-                ct.additionalEventData
-                    .parse::<Obj<Additional<'_>>>()
-                    .and_then(|a| a.get().and_then(|a| a.UserName.owned()))
+                ct.additional_event_data
+                    .parse::<Obj<AdditionalEventData<'_>>>()
+                    .and_then(|a| a.get().and_then(|a| a.user_name.owned()))
             });
-        let failed = ct.errorCode.get().is_some_and(is_error_code)
-            || console_login_failed(&ct.responseElements);
+        let failed = ct.error_code.get().is_some_and(is_error_code)
+            || console_login_failed(&ct.response_elements);
         let outcome = if failed {
             Some(Outcome::Failure)
-        } else if ct.eventType.get() == Some("AwsCloudTrailInsight") || insight.is_some() {
+        } else if ct.event_type.get() == Some("AwsCloudTrailInsight") || insight.is_some() {
             None
         } else {
             Some(Outcome::Success)
         };
-        util::finish(Normalized {
-            timestamp_ms: ct.eventTime.to_ms(),
+        normalize::finish(Normalized {
+            timestamp_ms: ct.event_time.to_ms(),
             fallback_reason: None,
             event_name,
-            event_type: ct.eventType.owned(),
+            event_type: ct.event_type.owned(),
             user,
             src_ip: ct
-                .sourceIPAddress
+                .source_ip_address
                 .get()
                 .and_then(ip_literal)
                 .map(str::to_owned),
             host,
             outcome,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use s3conn_core::{ObjectContext, ObjectRef};
+
+    use super::*;
+
+    #[test]
+    fn the_view_borrows_plain_strings_and_owns_escaped_ones() {
+        let ctx = ObjectContext::new(ObjectRef::new("b", "k"), None, None, None);
+        let raw = r#"{"eventName":"Plain","userIdentity":{"userName":"bob \"b\" \\"}}"#;
+        let view: CloudTrailView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped string does not fail the typed view");
+        assert!(matches!(view.event_name.0, Some(Cow::Borrowed("Plain"))));
+        let user = view.user_identity.get().map(|u| &u.user_name.0);
+        assert!(matches!(user, Some(Some(Cow::Owned(u))) if u == r#"bob "b" \"#));
     }
 }

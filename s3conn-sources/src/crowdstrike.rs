@@ -18,7 +18,9 @@ use std::sync::Arc;
 use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
 use serde::Deserialize;
 
-use crate::util::{self, ip_literal, Flag, Obj, Text, TimeVal};
+use crate::lenient::{Flag, Obj, Text, TimeVal};
+use crate::network::ip_literal;
+use crate::normalize;
 
 /// Registry id of the CrowdStrike source.
 pub const ID: &str = "crowdstrike";
@@ -69,95 +71,98 @@ pub fn family_from_key(key: &str) -> Option<&'static str> {
     })
 }
 
-#[allow(non_snake_case)]
+/// The fields of a CrowdStrike event the source reads (FDR keys are PascalCase).
 #[derive(Deserialize, Default)]
-struct Cs<'a> {
-    #[serde(borrow, default)]
-    metadata: Obj<Meta<'a>>,
-    #[serde(borrow, default)]
+#[serde(rename_all = "PascalCase")]
+struct CrowdStrikeView<'a> {
+    #[serde(borrow, default, rename = "metadata")]
+    metadata: Obj<StreamMetadata<'a>>,
+    #[serde(borrow, default, rename = "event")]
     event: Obj<StreamEvent<'a>>,
+    #[serde(borrow, default, rename = "event_simpleName")]
+    event_simple_name: Text<'a>,
     #[serde(borrow, default)]
-    event_simpleName: Text<'a>,
+    event_type: Text<'a>,
     #[serde(borrow, default)]
-    EventType: Text<'a>,
+    external_api_type: Text<'a>,
+    #[serde(borrow, default, rename = "timestamp")]
+    timestamp: TimeVal<'a>,
     #[serde(borrow, default)]
-    ExternalApiType: Text<'a>,
+    time: TimeVal<'a>,
+    #[serde(borrow, default, rename = "_time")]
+    underscore_time: TimeVal<'a>,
+    #[serde(borrow, default, rename = "UTCTimestamp")]
+    utc_timestamp: TimeVal<'a>,
+    #[serde(borrow, default)]
+    context_time_stamp: TimeVal<'a>,
+    #[serde(borrow, default)]
+    process_start_time: TimeVal<'a>,
+    #[serde(borrow, default)]
+    agent_local_time: TimeVal<'a>,
+    #[serde(borrow, default)]
+    first_seen: TimeVal<'a>,
+    #[serde(borrow, default)]
+    user_name: Text<'a>,
+    #[serde(borrow, default)]
+    user_sid: Text<'a>,
+    #[serde(borrow, default, rename = "aip")]
+    aip: Text<'a>,
+    #[serde(borrow, default, rename = "aid")]
+    aid: Text<'a>,
+    #[serde(borrow, default)]
+    agent_id_string: Text<'a>,
+    #[serde(borrow, default)]
+    computer_name: Text<'a>,
+    #[serde(borrow, default)]
+    agent_load_flags: Text<'a>,
+}
+
+/// `metadata` of a streaming-API event.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct StreamMetadata<'a> {
+    #[serde(borrow, default)]
+    event_type: Text<'a>,
+    #[serde(borrow, default)]
+    event_creation_time: TimeVal<'a>,
+}
+
+/// `event` of a streaming-API event (its keys are PascalCase).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct StreamEvent<'a> {
+    #[serde(borrow, default, rename = "UTCTimestamp")]
+    utc_timestamp: TimeVal<'a>,
     #[serde(borrow, default)]
     timestamp: TimeVal<'a>,
     #[serde(borrow, default)]
-    Time: TimeVal<'a>,
-    #[serde(borrow, default, rename = "_time")]
-    time_: TimeVal<'a>,
+    context_time_stamp: TimeVal<'a>,
     #[serde(borrow, default)]
-    UTCTimestamp: TimeVal<'a>,
+    start_time: TimeVal<'a>,
     #[serde(borrow, default)]
-    ContextTimeStamp: TimeVal<'a>,
+    user_name: Text<'a>,
     #[serde(borrow, default)]
-    ProcessStartTime: TimeVal<'a>,
+    user_id: Text<'a>,
     #[serde(borrow, default)]
-    AgentLocalTime: TimeVal<'a>,
+    source_account_name: Text<'a>,
     #[serde(borrow, default)]
-    FirstSeen: TimeVal<'a>,
+    source_account_upn: Text<'a>,
     #[serde(borrow, default)]
-    UserName: Text<'a>,
+    user_ip: Text<'a>,
+    #[serde(borrow, default, rename = "LocalIP")]
+    local_ip: Text<'a>,
     #[serde(borrow, default)]
-    UserSid: Text<'a>,
+    source_endpoint_ip_address: Text<'a>,
     #[serde(borrow, default)]
-    aip: Text<'a>,
+    computer_name: Text<'a>,
     #[serde(borrow, default)]
-    aid: Text<'a>,
+    host_name: Text<'a>,
     #[serde(borrow, default)]
-    AgentIdString: Text<'a>,
+    hostname_field: Text<'a>,
     #[serde(borrow, default)]
-    ComputerName: Text<'a>,
-    #[serde(borrow, default)]
-    AgentLoadFlags: Text<'a>,
-}
-
-#[allow(non_snake_case)]
-#[derive(Deserialize, Default)]
-struct Meta<'a> {
-    #[serde(borrow, default)]
-    eventType: Text<'a>,
-    #[serde(borrow, default)]
-    eventCreationTime: TimeVal<'a>,
-}
-
-#[allow(non_snake_case)]
-#[derive(Deserialize, Default)]
-struct StreamEvent<'a> {
-    #[serde(borrow, default)]
-    UTCTimestamp: TimeVal<'a>,
-    #[serde(borrow, default)]
-    Timestamp: TimeVal<'a>,
-    #[serde(borrow, default)]
-    ContextTimeStamp: TimeVal<'a>,
-    #[serde(borrow, default)]
-    StartTime: TimeVal<'a>,
-    #[serde(borrow, default)]
-    UserName: Text<'a>,
-    #[serde(borrow, default)]
-    UserId: Text<'a>,
-    #[serde(borrow, default)]
-    SourceAccountName: Text<'a>,
-    #[serde(borrow, default)]
-    SourceAccountUpn: Text<'a>,
-    #[serde(borrow, default)]
-    UserIp: Text<'a>,
-    #[serde(borrow, default)]
-    LocalIP: Text<'a>,
-    #[serde(borrow, default)]
-    SourceEndpointIpAddress: Text<'a>,
-    #[serde(borrow, default)]
-    ComputerName: Text<'a>,
-    #[serde(borrow, default)]
-    HostName: Text<'a>,
-    #[serde(borrow, default)]
-    HostnameField: Text<'a>,
-    #[serde(borrow, default)]
-    SourceEndpointHostName: Text<'a>,
+    source_endpoint_host_name: Text<'a>,
     #[serde(default)]
-    Success: Flag,
+    success: Flag,
 }
 
 fn first_time(candidates: &[&TimeVal<'_>]) -> Option<i64> {
@@ -170,45 +175,47 @@ impl LogSource for CrowdStrike {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(cs) = util::parse_event::<Cs<'_>>(event) else {
-            return util::fallback(util::NOT_OBJECT);
+        let Some(cs) = normalize::parse_event::<CrowdStrikeView<'_>>(event) else {
+            return normalize::fallback(normalize::NOT_OBJECT);
         };
         let meta = cs.metadata.get();
         let ev = cs.event.get();
         let default_ev = StreamEvent::default();
         let e = ev.unwrap_or(&default_ev);
-        let is_stream = meta.is_some_and(|m| m.eventType.get().is_some()) || ev.is_some();
+        let is_stream = meta.is_some_and(|m| m.event_type.get().is_some()) || ev.is_some();
 
         let (event_type, event_name) = if is_stream {
             (
                 Some("stream".to_owned()),
-                meta.and_then(|m| m.eventType.owned()),
+                meta.and_then(|m| m.event_type.owned()),
             )
-        } else if cs.EventType.get() == Some("Event_ExternalApiEvent")
-            || cs.ExternalApiType.get().is_some()
+        } else if cs.event_type.get() == Some("Event_ExternalApiEvent")
+            || cs.external_api_type.get().is_some()
         {
             (
                 Some("external_api".to_owned()),
-                cs.ExternalApiType.owned().or_else(|| cs.EventType.owned()),
+                cs.external_api_type
+                    .owned()
+                    .or_else(|| cs.event_type.owned()),
             )
-        } else if let Some(name) = cs.event_simpleName.get() {
+        } else if let Some(name) = cs.event_simple_name.get() {
             (Some("data".to_owned()), Some(name.to_owned()))
         } else {
             let key = &event.context().object.key;
             let fam = family_from_key(key).filter(|f| *f != "data").or_else(|| {
-                (cs.AgentLoadFlags.get().is_some()
-                    || (cs.ComputerName.get().is_some() && cs.FirstSeen.is_some()))
+                (cs.agent_load_flags.get().is_some()
+                    || (cs.computer_name.get().is_some() && cs.first_seen.is_some()))
                 .then_some("aidmaster")
             });
             (fam.map(str::to_owned), None)
         };
 
-        let meta_time = meta.map(|m| &m.eventCreationTime);
+        let meta_time = meta.map(|m| &m.event_creation_time);
         // ExternalApiEvent has `timestamp` in whole seconds and `UTCTimestamp` in ms: prefer ms.
         let external = event_type.as_deref() == Some("external_api");
         let none = TimeVal::None;
         let (first, second) = if external {
-            (&cs.UTCTimestamp, &cs.timestamp)
+            (&cs.utc_timestamp, &cs.timestamp)
         } else {
             (&cs.timestamp, &none)
         };
@@ -216,52 +223,57 @@ impl LogSource for CrowdStrike {
             first,
             second,
             meta_time.unwrap_or(&none),
-            &cs.Time,
-            &cs.time_,
-            &cs.UTCTimestamp,
-            &cs.ContextTimeStamp,
-            &e.UTCTimestamp,
-            &e.Timestamp,
-            &e.ContextTimeStamp,
-            &e.StartTime,
-            &cs.ProcessStartTime,
-            &cs.AgentLocalTime,
-            &cs.FirstSeen,
+            &cs.time,
+            &cs.underscore_time,
+            &cs.utc_timestamp,
+            &cs.context_time_stamp,
+            &e.utc_timestamp,
+            &e.timestamp,
+            &e.context_time_stamp,
+            &e.start_time,
+            &cs.process_start_time,
+            &cs.agent_local_time,
+            &cs.first_seen,
         ]);
 
         let user = [
-            &cs.UserName,
-            &e.UserName,
-            &e.UserId,
-            &e.SourceAccountName,
-            &e.SourceAccountUpn,
-            &cs.UserSid,
+            &cs.user_name,
+            &e.user_name,
+            &e.user_id,
+            &e.source_account_name,
+            &e.source_account_upn,
+            &cs.user_sid,
         ]
         .into_iter()
         .find_map(Text::owned);
-        let src_ip = [&e.UserIp, &e.LocalIP, &e.SourceEndpointIpAddress, &cs.aip]
-            .into_iter()
-            .find_map(|t| t.get().and_then(ip_literal))
-            .map(str::to_owned);
+        let src_ip = [
+            &e.user_ip,
+            &e.local_ip,
+            &e.source_endpoint_ip_address,
+            &cs.aip,
+        ]
+        .into_iter()
+        .find_map(|t| t.get().and_then(ip_literal))
+        .map(str::to_owned);
         let host = [
-            &cs.ComputerName,
-            &e.ComputerName,
-            &e.HostName,
-            &e.HostnameField,
-            &e.SourceEndpointHostName,
+            &cs.computer_name,
+            &e.computer_name,
+            &e.host_name,
+            &e.hostname_field,
+            &e.source_endpoint_host_name,
             &cs.aid,
-            &cs.AgentIdString,
+            &cs.agent_id_string,
         ]
         .into_iter()
         .find_map(Text::owned);
-        let outcome = e.Success.0.map(|ok| {
+        let outcome = e.success.0.map(|ok| {
             if ok {
                 Outcome::Success
             } else {
                 Outcome::Failure
             }
         });
-        util::finish(Normalized {
+        normalize::finish(Normalized {
             timestamp_ms,
             fallback_reason: None,
             event_name,
@@ -271,5 +283,30 @@ impl LogSource for CrowdStrike {
             host,
             outcome,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use s3conn_core::{ObjectContext, ObjectRef};
+
+    use super::*;
+
+    #[test]
+    fn the_view_borrows_plain_strings_and_owns_escaped_ones() {
+        let ctx = ObjectContext::new(ObjectRef::new("b", "k"), None, None, None);
+        let raw = r#"{"event_simpleName":"UserLogon","UserName":"CORP\\bob","event":{"UserName":"a \"b\""}}"#;
+        let view: CrowdStrikeView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped string does not fail the typed view");
+        assert!(matches!(
+            view.event_simple_name.0,
+            Some(Cow::Borrowed("UserLogon"))
+        ));
+        assert!(matches!(&view.user_name.0, Some(Cow::Owned(u)) if u == r"CORP\bob"));
+        let nested = view.event.get().and_then(|e| e.user_name.get());
+        assert_eq!(nested, Some(r#"a "b""#));
     }
 }

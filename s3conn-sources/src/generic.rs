@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use s3conn_core::{Event, LogSource, Normalized, SourceInfo};
 
-use crate::util::{self, value_time, KeyScan, TimeVal};
+use crate::lenient::{value_time, KeyScan, TimeVal};
+use crate::normalize;
 
 /// Registry id of the generic source.
 pub const ID: &str = "generic";
@@ -129,8 +130,8 @@ impl LogSource for GenericJson {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        if !util::is_object(event) {
-            return util::fallback(util::NOT_OBJECT);
+        if !normalize::is_object(event) {
+            return normalize::fallback(normalize::NOT_OBJECT);
         }
         let fields = &self.options.time_fields;
         let n = fields.len();
@@ -156,7 +157,7 @@ impl LogSource for GenericJson {
         };
         let found: Vec<TimeVal<'_>> = match event.parse_seed(scan) {
             Ok(v) => v,
-            Err(_) => return util::fallback(util::NOT_OBJECT),
+            Err(_) => return normalize::fallback(normalize::NOT_OBJECT),
         };
         let configured = fields.iter().enumerate().find_map(|(i, f)| {
             if f.starts_with('/') {
@@ -176,7 +177,7 @@ impl LogSource for GenericJson {
                 .skip(n)
                 .find_map(|t| t.to_ms().filter(|&ms| ms >= GUESS_MIN_MS))
         };
-        util::finish(Normalized {
+        normalize::finish(Normalized {
             timestamp_ms: configured.or_else(guessed),
             ..Normalized::default()
         })

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
 use serde::Deserialize;
 
-use crate::util::{self, ip_literal, relay_ip, Obj, Text, TimeVal};
+use crate::lenient::{Obj, Text, TimeVal};
+use crate::network::{ip_literal, relay_ip};
+use crate::normalize;
 
 /// Registry id of the Proofpoint source.
 pub const ID: &str = "proofpoint";
@@ -80,24 +82,25 @@ pub fn tap_list_from_key(key: &str) -> Option<&'static str> {
         .map(|(_, list)| *list)
 }
 
-#[allow(non_snake_case)]
+/// The fields of a Proofpoint TAP or PoD event the source reads.
 #[derive(Deserialize, Default)]
-struct Pp<'a> {
+#[serde(rename_all = "camelCase")]
+struct ProofpointView<'a> {
     // TAP
     #[serde(borrow, default)]
-    messageTime: TimeVal<'a>,
+    message_time: TimeVal<'a>,
     #[serde(borrow, default)]
-    clickTime: TimeVal<'a>,
+    click_time: TimeVal<'a>,
     #[serde(borrow, default)]
-    threatTime: TimeVal<'a>,
+    threat_time: TimeVal<'a>,
     #[serde(borrow, default)]
     recipient: Text<'a>,
     #[serde(borrow, default)]
-    toAddresses: Text<'a>,
-    #[serde(borrow, default)]
-    senderIP: Text<'a>,
-    #[serde(borrow, default)]
-    clickIP: Text<'a>,
+    to_addresses: Text<'a>,
+    #[serde(borrow, default, rename = "senderIP")]
+    sender_ip: Text<'a>,
+    #[serde(borrow, default, rename = "clickIP")]
+    click_ip: Text<'a>,
     #[serde(borrow, default)]
     cluster: Text<'a>,
     #[serde(borrow, default)]
@@ -114,7 +117,7 @@ struct Pp<'a> {
     #[serde(default)]
     msg: Obj<serde::de::IgnoredAny>,
     #[serde(borrow, default)]
-    sm: Obj<Sm<'a>>,
+    sm: Obj<Sendmail<'a>>,
     #[serde(borrow, default)]
     pps: Obj<Pps<'a>>,
     #[serde(borrow, default)]
@@ -145,8 +148,9 @@ struct Filter<'a> {
     disposition: Text<'a>,
 }
 
+/// `sm`: the sendmail log line of a PoD maillog event.
 #[derive(Deserialize, Default)]
-struct Sm<'a> {
+struct Sendmail<'a> {
     #[serde(borrow, default)]
     to: Text<'a>,
     #[serde(borrow, default)]
@@ -163,7 +167,6 @@ struct Pps<'a> {
     agent: Text<'a>,
 }
 
-#[allow(non_snake_case)]
 #[derive(Deserialize, Default)]
 struct Audit<'a> {
     #[serde(borrow, default)]
@@ -172,15 +175,15 @@ struct Audit<'a> {
     user: Obj<AuditUser<'a>>,
 }
 
-#[allow(non_snake_case)]
 #[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct AuditUser<'a> {
     #[serde(borrow, default)]
     email: Text<'a>,
     #[serde(borrow, default)]
     id: Text<'a>,
     #[serde(borrow, default)]
-    ipAddress: Text<'a>,
+    ip_address: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -223,8 +226,8 @@ impl LogSource for Proofpoint {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(p) = util::parse_event::<Pp<'_>>(event) else {
-            return util::fallback(util::NOT_OBJECT);
+        let Some(p) = normalize::parse_event::<ProofpointView<'_>>(event) else {
+            return normalize::fallback(normalize::NOT_OBJECT);
         };
         let agent = p
             .metadata
@@ -232,7 +235,7 @@ impl LogSource for Proofpoint {
             .and_then(|m| m.origin.get())
             .and_then(|o| o.data.get())
             .and_then(|d| d.agent.get());
-        let timestamp_ms = [&p.messageTime, &p.clickTime, &p.ts, &p.threatTime]
+        let timestamp_ms = [&p.message_time, &p.click_time, &p.ts, &p.threat_time]
             .into_iter()
             .find_map(TimeVal::to_ms);
         let mut n = Normalized {
@@ -240,21 +243,21 @@ impl LogSource for Proofpoint {
             ..Normalized::default()
         };
 
-        let tap = p.messageTime.is_some() || p.clickTime.is_some();
+        let tap = p.message_time.is_some() || p.click_time.is_some();
         if tap {
             let list = event
                 .list_name()
                 .and_then(|l| TAP_LISTS.iter().copied().find(|t| *t == l))
                 .or_else(|| tap_list_from_key(&event.context().object.key));
-            let is_click = p.clickTime.is_some();
+            let is_click = p.click_time.is_some();
             n.event_type = Some(match list {
                 Some(l) => l.to_owned(),
                 None if is_click => "click".to_owned(),
                 None => "message".to_owned(),
             });
             n.event_name = p.classification.owned();
-            n.user = p.recipient.owned().or_else(|| p.toAddresses.owned());
-            let ip = if is_click { &p.clickIP } else { &p.senderIP };
+            n.user = p.recipient.owned().or_else(|| p.to_addresses.owned());
+            let ip = if is_click { &p.click_ip } else { &p.sender_ip };
             n.src_ip = owned(ip.get().and_then(ip_literal));
             n.host = p.cluster.owned();
             n.outcome = match list {
@@ -267,7 +270,7 @@ impl LogSource for Proofpoint {
             n.event_name = a.action.owned();
             let user = a.user.get();
             n.user = user.and_then(|u| u.email.owned().or_else(|| u.id.owned()));
-            n.src_ip = owned(user.and_then(|u| u.ipAddress.get()).and_then(ip_literal));
+            n.src_ip = owned(user.and_then(|u| u.ip_address.get()).and_then(ip_literal));
             n.host = owned(agent);
         } else if let Some(sm) = p.sm.get() {
             n.event_type = Some("pod_maillog".to_owned());
@@ -294,6 +297,32 @@ impl LogSource for Proofpoint {
             n.src_ip = owned(conn.and_then(|c| c.ip.get()).and_then(ip_literal));
             n.host = owned(conn.and_then(|c| c.host.get()).or(agent));
         }
-        util::finish(n)
+        normalize::finish(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use s3conn_core::{ObjectContext, ObjectRef};
+
+    use super::*;
+
+    #[test]
+    fn the_view_borrows_plain_strings_and_owns_escaped_ones() {
+        let ctx = ObjectContext::new(ObjectRef::new("b", "k"), None, None, None);
+        let raw = r#"{"classification":"spam","recipient":["\"Bob\" <b@x>"],"audit":{"user":{"email":"c\\d"}}}"#;
+        let view: ProofpointView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped string does not fail the typed view");
+        assert!(matches!(view.classification.0, Some(Cow::Borrowed("spam"))));
+        assert!(matches!(&view.recipient.0, Some(Cow::Owned(r)) if r == r#""Bob" <b@x>"#));
+        let email = view
+            .audit
+            .get()
+            .and_then(|a| a.user.get())
+            .and_then(|u| u.email.get());
+        assert_eq!(email, Some(r"c\d"));
     }
 }

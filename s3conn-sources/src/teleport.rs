@@ -15,7 +15,9 @@ use std::sync::Arc;
 use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
 use serde::Deserialize;
 
-use crate::util::{self, strip_port, Flag, Obj, Text, TimeVal};
+use crate::lenient::{Flag, Obj, Text, TimeVal};
+use crate::network::strip_port;
+use crate::normalize;
 
 /// Registry id of the Teleport source.
 pub const ID: &str = "teleport";
@@ -47,8 +49,9 @@ impl Teleport {
     }
 }
 
+/// The fields of a Teleport audit event the source reads (its keys are snake_case).
 #[derive(Deserialize, Default)]
-struct Tp<'a> {
+struct TeleportView<'a> {
     #[serde(borrow, default)]
     time: TimeVal<'a>,
     #[serde(borrow, default)]
@@ -189,8 +192,8 @@ impl LogSource for Teleport {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(t) = util::parse_event::<Tp<'_>>(event) else {
-            return util::fallback(util::NOT_OBJECT);
+        let Some(t) = normalize::parse_event::<TeleportView<'_>>(event) else {
+            return normalize::fallback(normalize::NOT_OBJECT);
         };
         let identity = t.identity.get();
         let user = t
@@ -208,7 +211,7 @@ impl LogSource for Teleport {
         .map(strip_port)
         .find(|s| !s.is_empty())
         .map(str::to_owned);
-        util::finish(Normalized {
+        normalize::finish(Normalized {
             timestamp_ms: t.time.to_ms(),
             fallback_reason: None,
             event_name: t.event.owned(),
@@ -218,5 +221,33 @@ impl LogSource for Teleport {
             host: t.server_hostname.owned().or_else(|| t.cluster_name.owned()),
             outcome: outcome(t.success, t.code.get(), t.error.get()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use s3conn_core::{ObjectContext, ObjectRef};
+
+    use super::*;
+
+    #[test]
+    fn the_view_borrows_plain_strings_and_owns_escaped_ones() {
+        let ctx = ObjectContext::new(ObjectRef::new("b", "k"), None, None, None);
+        let raw = r#"{"event":"user.login","user":"bob \"the builder\" \\"}"#;
+        let view: TeleportView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped string does not fail the typed view");
+        assert!(matches!(view.event.0, Some(Cow::Borrowed("user.login"))));
+        assert!(matches!(&view.user.0 .0, Some(Cow::Owned(u)) if u == r#"bob "the builder" \"#));
+        let raw = r#"{"user":{"user":"a\\b"}}"#;
+        let view: TeleportView<'_> = Event::new(raw, &ctx, None)
+            .parse()
+            .expect("an escaped user object does not fail the typed view");
+        assert_eq!(view.user.0.get(), Some(r"a\b"));
+        let raw = r#"{"user":"plain"}"#;
+        let view: TeleportView<'_> = Event::new(raw, &ctx, None).parse().expect("plain");
+        assert!(matches!(view.user.0 .0, Some(Cow::Borrowed("plain"))));
     }
 }

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{files_under, fixtures_dir, key_of, run, samples_dir};
+use common::{files_under, fixtures_dir, key_of, run, samples_folder};
 use s3conn_core::{KeyVerdict, LogSource};
 use s3conn_sources::{DeclarativeSource, SpecError};
 
@@ -149,12 +149,7 @@ fn teleport_spec_matches_builtin_on_random_events() {
 #[cfg(feature = "teleport")]
 #[test]
 fn teleport_spec_matches_builtin_on_samples() {
-    let Some(root) = samples_dir() else { return };
-    let dir = root.join("teleport");
-    if !dir.is_dir() {
-        eprintln!("skipped: samples not found at {}", dir.display());
-        return;
-    }
+    let dir = samples_folder("teleport");
     let (builtin, spec) = both();
     let mut n = 0;
     for f in files_under(&dir) {

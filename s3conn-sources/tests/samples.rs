@@ -1,6 +1,7 @@
-//! Runs each source over the real published samples in `shared/samples/<folder>/` (when that
-//! folder exists beside the workspace) and checks that every event is delivered and that every
-//! event's time comes from the event itself, except the documented exceptions:
+//! Runs each source over the real published samples in `shared/samples/<folder>/` (`../shared`
+//! from the workspace root; a missing folder fails the test) and checks that every event is
+//! delivered and that every event's time comes from the event itself, except the documented
+//! exceptions:
 //! - `cloudtrail/CloudTrail-Digest/*`: digest files, skipped by key (counted, no records);
 //! - `teleport/robustness/*`: hand-edited rule-test events; the one malformed time
 //!   (`2023-09-20T23:00:000.000000Z`) must fall back, every other must parse.
@@ -22,7 +23,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{files_under, key_of, run, samples_dir, Output};
+use common::{files_under, key_of, run, samples_folder, Output};
 
 /// Counts of one folder's run.
 #[derive(Default, Debug)]
@@ -116,23 +117,10 @@ fn expected_events(folder: &Path, lists: &[&str]) -> usize {
     n
 }
 
-fn folder(name: &str) -> Option<std::path::PathBuf> {
-    let root = samples_dir()?;
-    let f = root.join(name);
-    if f.is_dir() {
-        Some(f)
-    } else {
-        eprintln!("skipped: samples not found at {}", f.display());
-        None
-    }
-}
-
 #[cfg(feature = "cloudtrail")]
 #[test]
 fn samples_cloudtrail() {
-    let Some(dir) = folder("cloudtrail") else {
-        return;
-    };
+    let dir = samples_folder("cloudtrail");
     let t = run_folder("aws-cloudtrail", &dir);
     let digests = files_under(&dir.join("CloudTrail-Digest")).len();
     assert_eq!(t.skipped, digests, "digest files skipped by key");
@@ -145,9 +133,7 @@ fn samples_cloudtrail() {
 #[cfg(feature = "crowdstrike")]
 #[test]
 fn samples_crowdstrike() {
-    let Some(dir) = folder("crowdstrike") else {
-        return;
-    };
+    let dir = samples_folder("crowdstrike");
     let t = run_folder("crowdstrike", &dir);
     assert_eq!(t.records, expected_events(&dir, &[]));
     assert!(t.fallbacks.is_empty(), "fallbacks: {:#?}", t.fallbacks);
@@ -156,7 +142,7 @@ fn samples_crowdstrike() {
 #[cfg(feature = "generic")]
 #[test]
 fn samples_generic() {
-    let Some(dir) = folder("generic") else { return };
+    let dir = samples_folder("generic");
     let t = run_folder("generic", &dir);
     assert_eq!(
         t.records,
@@ -168,9 +154,7 @@ fn samples_generic() {
 #[cfg(feature = "proofpoint")]
 #[test]
 fn samples_proofpoint() {
-    let Some(dir) = folder("proofpoint") else {
-        return;
-    };
+    let dir = samples_folder("proofpoint");
     let t = run_folder("proofpoint", &dir);
     assert_eq!(
         t.records,
@@ -182,9 +166,7 @@ fn samples_proofpoint() {
 #[cfg(feature = "teleport")]
 #[test]
 fn samples_teleport() {
-    let Some(dir) = folder("teleport") else {
-        return;
-    };
+    let dir = samples_folder("teleport");
     let t = run_folder("teleport", &dir);
     assert_eq!(t.records, expected_events(&dir, &[]));
     // Conformance files: every time parses. Robustness file: only the malformed one falls back.

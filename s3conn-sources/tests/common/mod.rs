@@ -70,14 +70,14 @@ pub fn run(source: &Arc<dyn LogSource>, key: &str, bytes: &[u8]) -> Output {
     Output::Records(out.records)
 }
 
-/// Every file under `dir`, recursively, sorted.
+/// Every file under `dir`, recursively, sorted; panics naming the folder when one cannot be read
+/// (a missing folder must fail a test, not make it pass over nothing).
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
+        let entries = std::fs::read_dir(&d)
+            .unwrap_or_else(|e| panic!("cannot read folder {}: {e}", d.display()));
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -108,23 +108,23 @@ pub fn fixtures_dir() -> PathBuf {
         .join("fixtures")
 }
 
-/// `shared/samples`, looked for two and one levels above the crate; `None` with a message when
-/// absent.
-pub fn samples_dir() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        manifest.join("../../shared/samples"),
-        manifest.join("../shared/samples"),
-    ];
-    for c in &candidates {
-        if c.is_dir() {
-            return Some(c.clone());
-        }
-    }
-    eprintln!(
-        "skipped: samples not found at {} or {}",
-        candidates[0].display(),
-        candidates[1].display()
+/// `shared/samples`: `../shared/samples` from the workspace root, two levels above this crate's
+/// manifest. Panics naming the path when it is missing: CI always has it, and a test that passes
+/// without reading the samples proves nothing.
+pub fn samples_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/samples");
+    assert!(
+        dir.is_dir(),
+        "sample folder not found at {} (the workspace expects `../shared/samples` beside it)",
+        dir.display()
     );
-    None
+    dir
+}
+
+/// One folder of `shared/samples` (`cloudtrail`, `teleport`, …); panics naming the path when it is
+/// missing.
+pub fn samples_folder(name: &str) -> PathBuf {
+    let dir = samples_dir().join(name);
+    assert!(dir.is_dir(), "sample folder not found at {}", dir.display());
+    dir
 }
