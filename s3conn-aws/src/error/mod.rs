@@ -1,9 +1,9 @@
-//! One classification of AWS SDK failures, shared by the queue, the store and the connection test.
+//! One classification of AWS SDK failures, shared by the queue, the store and the connectivity check.
 //!
 //! Every `SdkError` is reduced to an [`AwsError`]: what kind of failure it is ([`AwsErrorKind`]),
 //! the HTTP status and the service's error code when there was a response, and a message. The
 //! kind decides everything else: whether it is retried ([`AwsError::class`]), which
-//! [`QueueError`] or [`StoreError`] it becomes, and which row of the connection-test table it is.
+//! [`QueueError`] or [`StoreError`] it becomes, and which row of the connectivity check's table it is.
 //!
 //! The error code wins over the HTTP status where the two disagree: SQS answers a missing queue
 //! with HTTP 400 `QueueDoesNotExist`, and rejected credentials with HTTP 403

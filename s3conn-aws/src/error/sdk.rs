@@ -1,5 +1,6 @@
 //! Reading an `SdkError`: each of its variants (construction, timeout, dispatch, unreadable
-//! response, service error) becomes an [`AwsError`] of the right kind.
+//! response, service error) becomes an [`AwsError`] of the right kind; [`chain`] gives the text of
+//! an error with all its sources.
 
 use std::error::Error as StdError;
 
