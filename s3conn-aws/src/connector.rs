@@ -20,12 +20,12 @@
 use std::sync::Arc;
 
 use s3conn_core::decode::DecoderConfig;
-use s3conn_core::filter::{ObjectFilter, RecordFilters};
+use s3conn_core::filter::RecordFilters;
 use s3conn_core::pipeline::PipelineBuilder;
 use s3conn_core::{LogSource, Pipeline, PipelineConfig, Sink};
 
 use crate::config::{AwsClients, ConfigError, ConnectorConfig};
-use crate::connection_test::{test_connection_with, ConnectionReport};
+use crate::connectivity::{check_connectivity_with, ConnectivityReport};
 use crate::requests::RequestCounts;
 use crate::s3::S3ObjectStore;
 use crate::sqs::SqsQueue;
@@ -96,9 +96,9 @@ impl Connector {
         self.queue.requests().plus(&self.store.requests())
     }
 
-    /// The connection test (changes nothing; see [`crate::connection_test`]).
-    pub async fn test(&self) -> ConnectionReport {
-        test_connection_with(&self.config, &self.clients.sqs, &self.clients.s3).await
+    /// The connection test (changes nothing; see [`crate::connectivity`]).
+    pub async fn test(&self) -> ConnectivityReport {
+        check_connectivity_with(&self.config, &self.clients.sqs, &self.clients.s3).await
     }
 
     /// The pipeline settings this configuration implies (production defaults otherwise).
@@ -110,11 +110,7 @@ impl Connector {
                 framing: c.framing,
                 ..DecoderConfig::default()
             },
-            objects: ObjectFilter {
-                buckets: c.buckets.clone(),
-                key_prefixes: c.key_prefix.iter().cloned().collect(),
-                key_suffixes: c.key_suffix.iter().cloned().collect(),
-            },
+            objects: c.object_filter(),
             tenant: c.tenant.clone(),
             connector: Some(c.name.clone()),
             max_objects_in_flight: c.concurrency,

@@ -28,22 +28,12 @@ const MARGIN: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct SqsDeadLetter {
     queue: Arc<SqsQueue>,
-    max_payload: usize,
 }
 
 impl SqsDeadLetter {
     /// Dead letters go to `queue` (an [`SqsQueue`] on the dead-letter queue's URL).
     pub fn new(queue: Arc<SqsQueue>) -> Self {
-        SqsDeadLetter {
-            queue,
-            max_payload: SQS_MAX_PAYLOAD,
-        }
-    }
-
-    /// Lowers the size limit per message and per batch (tests; queues configured smaller).
-    pub fn with_max_payload(mut self, bytes: usize) -> Self {
-        self.max_payload = bytes.max(2 * MARGIN);
-        self
+        SqsDeadLetter { queue }
     }
 
     /// The queue.
@@ -55,7 +45,7 @@ impl SqsDeadLetter {
     pub fn body(&self, item: &DeadLetter) -> Result<String, SinkError> {
         let json = serde_json::to_string(item)
             .map_err(|e| SinkError::Rejected(format!("cannot serialize a dead letter: {e}")))?;
-        if json.len() <= self.max_payload {
+        if json.len() <= SQS_MAX_PAYLOAD {
             return Ok(json);
         }
         let mut value = serde_json::to_value(item)
@@ -63,12 +53,12 @@ impl SqsDeadLetter {
         let raw = value["raw"].as_str().unwrap_or_default().to_string();
         let rest = json.len() - raw.len();
         // A multiple of 4 base64 characters decodes to a prefix of the bytes.
-        let keep = self.max_payload.saturating_sub(rest + MARGIN) / 4 * 4;
+        let keep = SQS_MAX_PAYLOAD.saturating_sub(rest + MARGIN) / 4 * 4;
         value["raw"] = serde_json::Value::String(raw[..keep.min(raw.len())].to_string());
         value["raw_truncated"] = serde_json::Value::Bool(true);
         value["raw_len"] = serde_json::Value::from(raw.len());
         let body = value.to_string();
-        if body.len() > self.max_payload {
+        if body.len() > SQS_MAX_PAYLOAD {
             // The reason or the object key alone are too large: never the case for real items.
             return Err(SinkError::Rejected(format!(
                 "a dead letter of {} bytes does not fit in an SQS message even without its raw bytes",
@@ -86,13 +76,13 @@ impl DeadLetterSink for SqsDeadLetter {
             .iter()
             .map(|i| self.body(i))
             .collect::<Result<Vec<_>, _>>()?;
-        // Batches of at most 10 messages and `max_payload` bytes in all.
+        // Batches of at most 10 messages and `SQS_MAX_PAYLOAD` bytes in all.
         let mut start = 0;
         while start < bodies.len() {
             let mut end = start;
             let mut size = 0;
             while end < bodies.len() && end - start < 10 {
-                if end > start && size + bodies[end].len() > self.max_payload {
+                if end > start && size + bodies[end].len() > SQS_MAX_PAYLOAD {
                     break;
                 }
                 size += bodies[end].len();

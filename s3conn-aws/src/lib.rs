@@ -1,17 +1,17 @@
 //! s3conn-aws: the Amazon SQS queue and S3 object store of s3conn, its connector configuration,
-//! and the connection test.
+//! and the connectivity check.
 //!
 //! - [`sqs::SqsQueue`] implements [`s3conn_core::Queue`] on aws-sdk-sqs.
 //! - [`s3::S3ObjectStore`] implements [`s3conn_core::ObjectStore`] on aws-sdk-s3.
 //! - [`error`] classifies every SDK failure once; [`retry`] retries with jittered backoff;
 //!   [`requests`] counts the requests sent, by API.
 //! - [`config::ConnectorConfig`] reads a connector's TOML file and builds the SDK clients.
-//! - [`connection_test::test_connection`] checks credentials and reachability, changing nothing.
+//! - [`connectivity::check_connectivity`] checks credentials and reachability, changing nothing.
 //! - [`dead_letter::SqsDeadLetter`] sends dead-lettered items to an SQS queue.
 //! - [`connector::Connector`] wires a configuration to the queue, the store and the core pipeline.
 
 pub mod config;
-pub mod connection_test;
+pub mod connectivity;
 pub mod connector;
 pub mod dead_letter;
 pub mod error;
@@ -23,9 +23,10 @@ pub mod sqs;
 pub mod testing;
 
 pub use config::{
-    AwsClients, ConfigError, ConnectorConfig, CredentialsConfig, FileType, QueueUrl, Secret,
+    AwsClients, ConfigError, ConnectorConfig, ConnectorConfigBuilder, CredentialsConfig, FileType,
+    Framing, QueueUrl, QueueUrlForm, Secret, DEFAULT_CONCURRENCY, DEFAULT_VISIBILITY_TIMEOUT,
 };
-pub use connection_test::{test_connection, ConnectionReport, StatusClass};
+pub use connectivity::{check_connectivity, ConnectivityReport, StatusClass};
 pub use connector::Connector;
 pub use dead_letter::SqsDeadLetter;
 pub use error::{AwsError, AwsErrorKind};

@@ -98,11 +98,6 @@ impl RequestCounts {
             + self.send_message_batch
     }
 
-    /// Every S3 request.
-    pub fn s3_total(&self) -> u64 {
-        self.get_object
-    }
-
     /// The sum of two snapshots (a queue's and a store's).
     pub fn plus(&self, other: &RequestCounts) -> RequestCounts {
         RequestCounts {
@@ -151,7 +146,7 @@ mod tests {
         assert_eq!(s.receive_message, 2);
         assert_eq!(s.delete_message_batch, 1);
         assert_eq!(s.sqs_total(), 3);
-        assert_eq!(s.s3_total(), 1);
+        assert_eq!(s.get_object, 1);
         let both = s.plus(&s);
         assert_eq!(both.sqs_total(), 6);
         assert_eq!(both.get_object, 2);

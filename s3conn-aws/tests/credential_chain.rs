@@ -5,7 +5,7 @@
 mod common;
 
 use common::{unique, Moto, REGION};
-use s3conn_aws::{test_connection, ConnectorConfig, CredentialsConfig, StatusClass};
+use s3conn_aws::{check_connectivity, ConnectorConfig, CredentialsConfig, StatusClass};
 
 #[tokio::test]
 async fn default_chain_reads_the_environment_and_its_absence_is_a_credentials_failure() {
@@ -41,7 +41,7 @@ async fn default_chain_reads_the_environment_and_its_absence_is_a_credentials_fa
     assert_eq!(config.credentials, CredentialsConfig::DefaultChain);
 
     // No credentials anywhere: a credentials failure, named as such.
-    let report = test_connection(&config).await;
+    let report = check_connectivity(&config).await;
     assert!(!report.success, "{report}");
     eprintln!("{report}");
     let failure = report.first_failure().unwrap();
@@ -50,6 +50,6 @@ async fn default_chain_reads_the_environment_and_its_absence_is_a_credentials_fa
     // Credentials in the environment are found by the chain.
     std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDFROMENV");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "secret-from-env");
-    let report = test_connection(&config).await;
+    let report = check_connectivity(&config).await;
     assert!(report.success, "{report}");
 }

@@ -200,11 +200,6 @@ impl FaultProxy {
     pub fn stats(&self) -> ProxyStats {
         self.state.stats.lock().expect("proxy stats").clone()
     }
-
-    /// Stops injecting: every further request is forwarded untouched.
-    pub fn heal(&self) {
-        *self.state.plan.lock().expect("proxy plan") = Plan::Script(VecDeque::new());
-    }
 }
 
 impl Drop for FaultProxy {

@@ -6,10 +6,10 @@ mod common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use common::{unique, Moto, ACCOUNT};
-use s3conn_aws::connection_test::CheckOutcome;
-use s3conn_aws::{test_connection, ConnectionReport, StatusClass};
+use s3conn_aws::connectivity::CheckOutcome;
+use s3conn_aws::{check_connectivity, ConnectivityReport, StatusClass};
 
-fn failures(report: &ConnectionReport) -> Vec<(String, StatusClass)> {
+fn failures(report: &ConnectivityReport) -> Vec<(String, StatusClass)> {
     report
         .checks
         .iter()
@@ -52,7 +52,7 @@ async fn reachable_queue_and_buckets_pass_and_nothing_is_hidden() {
         .buckets([full.clone(), empty.clone()])
         .build()
         .unwrap();
-    let report = test_connection(&config).await;
+    let report = check_connectivity(&config).await;
     assert!(report.success, "{report}");
     assert_eq!(report.checks.len(), 5, "{report}");
     assert!(report.to_string().contains("OK"));
@@ -83,7 +83,7 @@ async fn missing_queue_and_bucket_are_404() {
         .buckets(["no-such-bucket-s3conn"])
         .build()
         .unwrap();
-    let report = test_connection(&config).await;
+    let report = check_connectivity(&config).await;
     assert!(!report.success);
     assert_eq!(
         failures(&report),
@@ -118,7 +118,7 @@ async fn unreachable_endpoint_is_a_connection_failure() {
         .static_credentials("testing", "testing")
         .build()
         .unwrap();
-    let report = test_connection(&config).await;
+    let report = check_connectivity(&config).await;
     assert_eq!(
         failures(&report),
         vec![("sqs:ReceiveMessage".to_string(), StatusClass::Connection)],
@@ -144,7 +144,7 @@ async fn rejected_credentials_are_401_and_missing_permissions_403() {
 
     // Unknown keys: the endpoint rejects the credentials.
     let config = moto.config(&url).buckets([bucket.clone()]).build().unwrap();
-    let report = test_connection(&config).await;
+    let report = check_connectivity(&config).await;
     let f = failures(&report);
     assert_eq!(
         f[0],
@@ -165,7 +165,7 @@ async fn rejected_credentials_are_401_and_missing_permissions_403() {
         .config_with_keys(&url, &key, "wrong-secret")
         .build()
         .unwrap();
-    let report = test_connection(&config).await;
+    let report = check_connectivity(&config).await;
     assert_eq!(
         failures(&report)[0].1,
         StatusClass::Unauthorized,
@@ -178,7 +178,7 @@ async fn rejected_credentials_are_401_and_missing_permissions_403() {
         .buckets([bucket.clone()])
         .build()
         .unwrap();
-    let report = test_connection(&config).await;
+    let report = check_connectivity(&config).await;
     assert!(!report.success, "{report}");
     assert!(
         matches!(report.checks[0].outcome, CheckOutcome::Passed { .. }),

@@ -1,4 +1,4 @@
-//! The connection test: do the credentials and the network reach the queue and the buckets?
+//! The connectivity check (the CLI's `s3conn test`): do the credentials and the network reach the queue and the buckets?
 //!
 //! It uses only the permissions the seed's IAM policy grants, and changes nothing:
 //! - `sqs:ReceiveMessage` with `VisibilityTimeout=0` and `WaitTimeSeconds=0`, at most one message,
@@ -123,7 +123,7 @@ impl StatusClass {
 
 /// Why a check failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Failure {
+pub struct CheckFailure {
     /// The status class of the seed's table.
     pub status_class: StatusClass,
     /// The HTTP status received, when there was a response.
@@ -136,10 +136,10 @@ pub struct Failure {
     pub recommendation: String,
 }
 
-impl From<&AwsError> for Failure {
+impl From<&AwsError> for CheckFailure {
     fn from(e: &AwsError) -> Self {
         let class = StatusClass::of(e.kind);
-        Failure {
+        CheckFailure {
             status_class: class,
             http_status: e.status,
             code: e.code.clone(),
@@ -164,7 +164,7 @@ pub enum CheckOutcome {
         reason: String,
     },
     /// The check failed.
-    Failed(Failure),
+    Failed(CheckFailure),
 }
 
 /// One check: an API permission on a resource.
@@ -181,7 +181,7 @@ pub struct Check {
 
 /// The result of a connection test.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConnectionReport {
+pub struct ConnectivityReport {
     /// The connector's name.
     pub connector: String,
     /// Whether every check that ran passed.
@@ -190,9 +190,9 @@ pub struct ConnectionReport {
     pub checks: Vec<Check>,
 }
 
-impl ConnectionReport {
+impl ConnectivityReport {
     /// The first failure, if any.
-    pub fn first_failure(&self) -> Option<&Failure> {
+    pub fn first_failure(&self) -> Option<&CheckFailure> {
         self.checks.iter().find_map(|c| match &c.outcome {
             CheckOutcome::Failed(f) => Some(f),
             _ => None,
@@ -200,7 +200,7 @@ impl ConnectionReport {
     }
 }
 
-impl fmt::Display for ConnectionReport {
+impl fmt::Display for ConnectivityReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.success { "OK" } else { "FAILED" };
         writeln!(f, "connection test of {:?}: {verdict}", self.connector)?;
@@ -230,17 +230,17 @@ impl fmt::Display for ConnectionReport {
 }
 
 /// Runs the connection test of a configuration (builds its clients first).
-pub async fn test_connection(config: &ConnectorConfig) -> ConnectionReport {
+pub async fn check_connectivity(config: &ConnectorConfig) -> ConnectivityReport {
     let clients = config.clients().await;
-    test_connection_with(config, &clients.sqs, &clients.s3).await
+    check_connectivity_with(config, &clients.sqs, &clients.s3).await
 }
 
 /// Runs the connection test with given clients.
-pub async fn test_connection_with(
+pub async fn check_connectivity_with(
     config: &ConnectorConfig,
     sqs: &aws_sdk_sqs::Client,
     s3: &aws_sdk_s3::Client,
-) -> ConnectionReport {
+) -> ConnectivityReport {
     let mut checks = Vec::new();
     let queue_url = config.queue_url.api_url();
     let received = sqs
@@ -262,9 +262,10 @@ pub async fn test_connection_with(
                     out.messages().len()
                 ),
             },
-            Err(e) => {
-                CheckOutcome::Failed(Failure::from(&AwsError::from_sdk("sqs:ReceiveMessage", &e)))
-            }
+            Err(e) => CheckOutcome::Failed(CheckFailure::from(&AwsError::from_sdk(
+                "sqs:ReceiveMessage",
+                &e,
+            ))),
         },
     });
 
@@ -287,7 +288,7 @@ pub async fn test_connection_with(
         && !checks
             .iter()
             .any(|c| matches!(c.outcome, CheckOutcome::Failed(_)));
-    ConnectionReport {
+    ConnectivityReport {
         connector: config.name.clone(),
         success,
         checks,
@@ -314,7 +315,7 @@ async fn check_bucket(
             .and_then(|o| o.key())
             .map(str::to_string),
         Err(e) => {
-            let failure = Failure::from(&AwsError::from_sdk("s3:ListBucket", &e));
+            let failure = CheckFailure::from(&AwsError::from_sdk("s3:ListBucket", &e));
             return vec![
                 Check {
                     permission: "s3:ListBucket".into(),
@@ -379,7 +380,7 @@ async fn check_bucket(
                     detail: format!("permitted ({probe:?} is empty)"),
                 }
             } else {
-                CheckOutcome::Failed(Failure::from(&err))
+                CheckOutcome::Failed(CheckFailure::from(&err))
             }
         }
     };
@@ -438,13 +439,13 @@ mod tests {
             Some("NonExistentQueue".into()),
             "The specified queue does not exist.",
         );
-        let report = ConnectionReport {
+        let report = ConnectivityReport {
             connector: "c".into(),
             success: false,
             checks: vec![Check {
                 permission: "sqs:ReceiveMessage".into(),
                 resource: "https://sqs.us-east-1.amazonaws.com/123456789012/q".into(),
-                outcome: CheckOutcome::Failed(Failure::from(&err)),
+                outcome: CheckOutcome::Failed(CheckFailure::from(&err)),
             }],
         };
         let json = serde_json::to_value(&report).expect("serializes");

@@ -1,0 +1,131 @@
+//! [`ConnectorConfigBuilder`]: a configuration in code, validated like a TOML file.
+
+use std::fmt;
+use std::time::Duration;
+
+use s3conn_core::decode::{FileType, Framing};
+use s3conn_core::filter::FilterSpec;
+
+use super::error::ConfigError;
+use super::raw::{DurationValue, RawConfig};
+use super::secret::Secret;
+use super::ConnectorConfig;
+
+/// Builds a [`ConnectorConfig`] in code; `build` applies the same validation as the TOML path.
+#[derive(Clone, Default)]
+pub struct ConnectorConfigBuilder {
+    raw: RawConfig,
+}
+
+impl fmt::Debug for ConnectorConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectorConfigBuilder")
+            .field("name", &self.raw.name)
+            .field("sqs_queue_url", &self.raw.sqs_queue_url)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: String) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: impl Into<String>) -> Self {
+            self.raw.$name = Some(value.into());
+            self
+        }
+    };
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.raw.$name = Some(value);
+            self
+        }
+    };
+}
+
+impl ConnectorConfigBuilder {
+    setter!(/// Connector name (ASCII).
+        name: String);
+    setter!(/// Tenant.
+        tenant: String);
+    setter!(/// AWS region.
+        region: String);
+    setter!(/// SQS queue URL.
+        sqs_queue_url: String);
+    setter!(/// Log source id or spec path.
+        log_source: String);
+    setter!(/// Role to assume.
+        role_arn: String);
+    setter!(/// Session name of the assumed role.
+        role_session_name: String);
+    setter!(/// External id for the role.
+        role_external_id: String);
+    setter!(/// Endpoint of an S3/SQS-compatible service.
+        endpoint_url: String);
+    setter!(/// Only keys with this prefix.
+        key_prefix: String);
+    setter!(/// Only keys with this suffix.
+        key_suffix: String);
+    setter!(/// Whether plain http endpoints are allowed.
+        allow_http: bool);
+    setter!(/// Whether objects hold many logs each.
+        multiple_logs_per_file: bool);
+    setter!(/// Decompression.
+        file_type: FileType);
+    setter!(/// Framing of events.
+        framing: Framing);
+    setter!(/// Deliveries after which a permanently failing message is dead-lettered.
+        max_receive_count: u32);
+    setter!(/// Objects processed at once.
+        concurrency: usize);
+
+    /// Static credentials.
+    pub fn static_credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+    ) -> Self {
+        self.raw.access_key_id = Some(access_key_id.into());
+        self.raw.secret_access_key = Some(Secret::new(secret_access_key));
+        self
+    }
+
+    /// Session token for temporary static credentials.
+    pub fn session_token(mut self, token: impl Into<String>) -> Self {
+        self.raw.session_token = Some(Secret::new(token));
+        self
+    }
+
+    /// Visibility timeout.
+    pub fn visibility_timeout(mut self, d: Duration) -> Self {
+        self.raw.visibility_timeout = Some(DurationValue::Text(format!("{}ms", d.as_millis())));
+        self
+    }
+
+    /// Pause after an empty long poll.
+    pub fn idle_interval(mut self, d: Duration) -> Self {
+        self.raw.idle_interval = Some(DurationValue::Text(format!("{}ms", d.as_millis())));
+        self
+    }
+
+    /// Bucket allow-list.
+    pub fn buckets<I, S>(mut self, buckets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.raw.buckets = Some(buckets.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Log filters.
+    pub fn log_filters(mut self, filters: Vec<FilterSpec>) -> Self {
+        self.raw.log_filters = Some(filters);
+        self
+    }
+
+    /// Validates and builds the configuration.
+    pub fn build(self) -> Result<ConnectorConfig, ConfigError> {
+        self.raw.validate()
+    }
+}
