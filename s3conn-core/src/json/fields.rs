@@ -10,19 +10,19 @@ use super::validate::FieldSpan;
 
 /// A validated JSON object's text and its top-level fields, as a `serde` deserializer.
 #[derive(Debug, Clone, Copy)]
-pub struct TopLevel<'a> {
+pub struct TopLevel<'a, 'f> {
     text: &'a str,
-    fields: &'a [FieldSpan],
+    fields: &'f [FieldSpan],
 }
 
-impl<'a> TopLevel<'a> {
+impl<'a, 'f> TopLevel<'a, 'f> {
     /// The object `text` with the `fields` the validator noted for it.
-    pub fn new(text: &'a str, fields: &'a [FieldSpan]) -> Self {
+    pub fn new(text: &'a str, fields: &'f [FieldSpan]) -> Self {
         TopLevel { text, fields }
     }
 }
 
-impl<'de> Deserializer<'de> for TopLevel<'de> {
+impl<'de> Deserializer<'de> for TopLevel<'de, '_> {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
@@ -30,6 +30,7 @@ impl<'de> Deserializer<'de> for TopLevel<'de> {
             text: self.text,
             fields: self.fields.iter(),
             value: None,
+            key: "",
         })
     }
 
@@ -43,13 +44,15 @@ impl<'de> Deserializer<'de> for TopLevel<'de> {
     }
 }
 
-struct Fields<'de> {
+struct Fields<'de, 'f> {
     text: &'de str,
-    fields: std::slice::Iter<'de, FieldSpan>,
+    fields: std::slice::Iter<'f, FieldSpan>,
     value: Option<&'de str>,
+    /// The current field's key as written (escapes not decoded), to name it in errors.
+    key: &'de str,
 }
 
-impl<'de> MapAccess<'de> for Fields<'de> {
+impl<'de> MapAccess<'de> for Fields<'de, '_> {
     type Error = serde_json::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -60,6 +63,7 @@ impl<'de> MapAccess<'de> for Fields<'de> {
             return Ok(None);
         };
         let key = self.text.get(field.key.clone()).unwrap_or("");
+        self.key = key;
         self.value = Some(self.text.get(field.value.clone()).unwrap_or("null"));
         if field.key_escaped {
             let quoted = self
@@ -80,11 +84,26 @@ impl<'de> MapAccess<'de> for Fields<'de> {
         seed: V,
     ) -> Result<V::Value, Self::Error> {
         seed.deserialize(Value(self.value.take().unwrap_or("null")))
+            .map_err(|e| field_error(self.key, &e))
     }
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.fields.len())
     }
+}
+
+/// `error` (about the value of the field `key`) with the field named, in place of a position inside
+/// the value's text, and a hint when a string with escapes was read as `&str`.
+fn field_error(key: &str, error: &serde_json::Error) -> serde_json::Error {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let message = message.strip_suffix(&position).unwrap_or(&message);
+    let hint = if message.ends_with("expected a borrowed string") {
+        " (a string with escapes cannot be borrowed: read it as `Cow<str>` with `#[serde(borrow)]`)"
+    } else {
+        ""
+    };
+    serde::de::Error::custom(format_args!("field `{key}`: {message}{hint}"))
 }
 
 /// One value's text: skipped for free when ignored, else parsed by `serde_json`.
@@ -215,6 +234,26 @@ mod tests {
         assert_eq!(
             from_value.a.parse::<serde_json::Value>(),
             Some(serde_json::json!({"x": [1, 2]}))
+        );
+    }
+
+    #[test]
+    fn an_escaped_string_read_as_str_is_an_error_naming_the_field() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Borrowed<'a> {
+            name: &'a str,
+            user: &'a str,
+        }
+        let text = r#"{"name":"ok","user":"bob \"the builder\""}"#;
+        let mut v = Validator::new();
+        v.validate(text.as_bytes()).unwrap();
+        let e = Borrowed::deserialize(TopLevel::new(text, v.fields())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "field `user`: invalid type: string \"bob \\\"the builder\\\"\", expected a borrowed \
+             string (a string with escapes cannot be borrowed: read it as `Cow<str>` with \
+             `#[serde(borrow)]`)"
         );
     }
 
