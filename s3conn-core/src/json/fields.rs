@@ -28,9 +28,9 @@ impl<'de> Deserializer<'de> for TopLevel<'de, '_> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_map(Fields {
             text: self.text,
+            all: self.fields,
             fields: self.fields.iter(),
             value: None,
-            key: "",
         })
     }
 
@@ -48,8 +48,19 @@ struct Fields<'de, 'f> {
     text: &'de str,
     fields: std::slice::Iter<'f, FieldSpan>,
     value: Option<&'de str>,
-    /// The current field's key as written (escapes not decoded), to name it in errors.
-    key: &'de str,
+    /// Every field, to find the current one's key for an error.
+    all: &'f [FieldSpan],
+}
+
+impl Fields<'_, '_> {
+    /// The key of the field whose value is being read, as written (escapes not decoded).
+    fn current_key(&self) -> &str {
+        let index = self.all.len().saturating_sub(self.fields.len() + 1);
+        self.all
+            .get(index)
+            .and_then(|f| self.text.get(f.key.clone()))
+            .unwrap_or("")
+    }
 }
 
 impl<'de> MapAccess<'de> for Fields<'de, '_> {
@@ -63,7 +74,6 @@ impl<'de> MapAccess<'de> for Fields<'de, '_> {
             return Ok(None);
         };
         let key = self.text.get(field.key.clone()).unwrap_or("");
-        self.key = key;
         self.value = Some(self.text.get(field.value.clone()).unwrap_or("null"));
         if field.key_escaped {
             let quoted = self
@@ -84,7 +94,7 @@ impl<'de> MapAccess<'de> for Fields<'de, '_> {
         seed: V,
     ) -> Result<V::Value, Self::Error> {
         seed.deserialize(Value(self.value.take().unwrap_or("null")))
-            .map_err(|e| field_error(self.key, &e))
+            .map_err(|e| field_error(self.current_key(), &e))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -255,6 +265,10 @@ mod tests {
              string (a string with escapes cannot be borrowed: read it as `Cow<str>` with \
              `#[serde(borrow)]`)"
         );
+        let text = r#"{"user":"a\nb","name":"ok"}"#;
+        v.validate(text.as_bytes()).unwrap();
+        let e = Borrowed::deserialize(TopLevel::new(text, v.fields())).unwrap_err();
+        assert!(e.to_string().starts_with("field `user`: "), "{e}");
     }
 
     #[test]
