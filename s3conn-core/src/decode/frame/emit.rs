@@ -36,6 +36,7 @@ impl<'f> Emitter<'f> {
         }
     }
 
+    #[inline]
     fn send(&mut self, item: Item<'_>) -> Step {
         match (self.on_item)(item) {
             ControlFlow::Continue(()) => Ok(()),
@@ -57,6 +58,7 @@ impl<'f> Emitter<'f> {
 
     /// Emits `bytes` as an event when `checked` (the validator's verdict on them, whose noted
     /// fields are `fields`) is valid, else as bad.
+    #[inline]
     pub(super) fn checked(
         &mut self,
         bytes: &[u8],

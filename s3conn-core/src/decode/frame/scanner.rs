@@ -54,6 +54,7 @@ pub(super) struct Scanner<'r, 'f> {
 }
 
 /// Whether `c` can start a JSON value.
+#[inline]
 pub(super) fn is_value_start(c: u8) -> bool {
     matches!(
         c,
@@ -112,11 +113,13 @@ impl<'r, 'f> Scanner<'r, 'f> {
     }
 
     /// The absolute offset of `buf[idx]`.
+    #[inline]
     pub(super) fn abs(&self, idx: usize) -> u64 {
         self.base + idx as u64
     }
 
     /// Where `pos` is: its line and absolute offset.
+    #[inline]
     pub(super) fn here(&self) -> Location {
         Location {
             line: self.line,
@@ -161,6 +164,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
     }
 
     /// Skips whitespace (and a leading byte-order mark); returns the next byte without consuming it.
+    #[inline]
     pub(super) fn skip_ws(&mut self, discard: bool) -> Step<Option<u8>> {
         loop {
             while self.pos < self.end {
