@@ -1,4 +1,5 @@
-//! The normalized record every source produces, with the envelope a SIEM data lake expects.
+//! The normalized record every source produces, with the envelope a SIEM data lake expects: the
+//! source's description ([`SourceInfo`]), the object's ([`ObjectContext`]) and the common fields.
 
 use std::sync::Arc;
 
@@ -7,8 +8,41 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::json::{write_i64, write_single_line, write_str, write_u64, RawJson};
-use crate::source::SourceInfo;
 use crate::store::ObjectRef;
+
+/// The fixed description of a log source: its id and the envelope of its records.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceInfo {
+    /// Registry id, e.g. `aws-cloudtrail`.
+    pub id: String,
+    /// Name shown to people, e.g. `AWS CloudTrail (JSON)`.
+    pub display_name: String,
+    /// The data-lake index: `Syslog` or `AWS Events`.
+    pub index: String,
+    /// The record's `msg_class`.
+    pub msg_class: String,
+    /// `msg_origin.source` (`s3`).
+    pub origin_source: String,
+    /// `msg_origin.vendor`.
+    pub vendor: String,
+    /// `msg_origin.category` (`paas`).
+    pub category: String,
+}
+
+impl SourceInfo {
+    /// A source description with `msg_origin.source = "s3"` and `category = "paas"`.
+    pub fn new(id: &str, display_name: &str, index: &str, msg_class: &str, vendor: &str) -> Self {
+        SourceInfo {
+            id: id.to_owned(),
+            display_name: display_name.to_owned(),
+            index: index.to_owned(),
+            msg_class: msg_class.to_owned(),
+            origin_source: "s3".to_owned(),
+            vendor: vendor.to_owned(),
+            category: "paas".to_owned(),
+        }
+    }
+}
 
 /// Where a record's object came from and who collects it: shared by every record of one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,9 +268,34 @@ impl Record {
         out.push(b'}');
     }
 
-    /// A field of the original event by JSON pointer (parses the event; for filters and tests).
+    /// The whole original event, parsed (`Null` if it cannot be; for filters and tests).
     pub fn event_value(&self) -> serde_json::Value {
         serde_json::from_str(self.event.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A field of the original event by JSON pointer (`/userIdentity/type`), parsed; `None` when
+    /// the event has no such field.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use s3conn_core::json::RawJson;
+    /// # use s3conn_core::{Normalized, ObjectContext, ObjectRef, Record, SourceInfo};
+    /// let record = Record {
+    ///     source: Arc::new(SourceInfo::new("demo", "Demo", "Syslog", "demo", "demo")),
+    ///     context: Arc::new(ObjectContext::new(ObjectRef::new("bucket", "key"), None, None, None)),
+    ///     ordinal: 0,
+    ///     timestamp_ms: 0,
+    ///     fields: Normalized::default(),
+    ///     event: RawJson::new(r#"{"userIdentity":{"type":"IAMUser"}}"#)?,
+    /// };
+    /// assert_eq!(record.event_field("/userIdentity/type"), Some(serde_json::json!("IAMUser")));
+    /// assert_eq!(record.event_field("/userIdentity/arn"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn event_field(&self, pointer: &str) -> Option<serde_json::Value> {
+        self.event_value()
+            .pointer_mut(pointer)
+            .map(serde_json::Value::take)
     }
 }
 

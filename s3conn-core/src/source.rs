@@ -9,42 +9,11 @@ use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::json::{FieldSpan, TopLevel};
+use crate::json::{FieldSpan, TopLevel, Validator};
 use crate::record::{Normalized, ObjectContext};
 
-/// The fixed description of a log source: its id and the envelope of its records.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SourceInfo {
-    /// Registry id, e.g. `aws-cloudtrail`.
-    pub id: String,
-    /// Name shown to people, e.g. `AWS CloudTrail (JSON)`.
-    pub display_name: String,
-    /// The data-lake index: `Syslog` or `AWS Events`.
-    pub index: String,
-    /// The record's `msg_class`.
-    pub msg_class: String,
-    /// `msg_origin.source` (`s3`).
-    pub origin_source: String,
-    /// `msg_origin.vendor`.
-    pub vendor: String,
-    /// `msg_origin.category` (`paas`).
-    pub category: String,
-}
-
-impl SourceInfo {
-    /// A source description with `msg_origin.source = "s3"` and `category = "paas"`.
-    pub fn new(id: &str, display_name: &str, index: &str, msg_class: &str, vendor: &str) -> Self {
-        SourceInfo {
-            id: id.to_owned(),
-            display_name: display_name.to_owned(),
-            index: index.to_owned(),
-            msg_class: msg_class.to_owned(),
-            origin_source: "s3".to_owned(),
-            vendor: vendor.to_owned(),
-            category: "paas".to_owned(),
-        }
-    }
-}
+/// Re-exported from [`crate::record`], where the envelope it describes is.
+pub use crate::record::SourceInfo;
 
 /// Whether a source wants the objects under a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,17 +69,74 @@ impl<'a> Event<'a> {
         self.list_name
     }
 
-    /// Deserializes only the fields `T` names, borrowing strings from the event where it can.
+    /// Deserializes only the fields `T` names: borrow where possible, own where needed.
     ///
-    /// When the framer noted the event's top-level fields, the values of the fields `T` does not
-    /// name are not read again at all.
+    /// Read strings as `Cow<'a, str>` with `#[serde(borrow)]`: a string without escapes is
+    /// borrowed from the event, one with escapes (`"bob \"the builder\""`) is decoded into an
+    /// owned `String`. serde borrows only a bare `Cow` field: `Option<Cow<'a, str>>` always owns,
+    /// so for an optional string prefer `#[serde(borrow, default)] Cow<'a, str>` (empty when
+    /// absent). A `&'a str` field can only borrow, so it fails on an escaped string; the error
+    /// names the (top-level) field. When the framer noted the event's top-level fields, the values
+    /// of the fields `T` does not name are not read again at all.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    ///
+    /// use s3conn_core::{Event, ObjectContext, ObjectRef};
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Deserialize)]
+    /// #[serde(rename_all = "camelCase")]
+    /// struct View<'a> {
+    ///     #[serde(borrow)]
+    ///     event_name: Cow<'a, str>,
+    ///     #[serde(borrow, default)]
+    ///     user: Cow<'a, str>,
+    /// }
+    ///
+    /// let context = ObjectContext::new(ObjectRef::new("bucket", "key"), None, None, None);
+    /// let raw = r#"{"eventName":"Login","user":"bob \"the builder\"","other":[1,2]}"#;
+    /// let event = Event::new(raw, &context, None);
+    /// let view: View<'_> = event.parse()?;
+    /// assert!(matches!(view.event_name, Cow::Borrowed("Login")));
+    /// assert!(matches!(view.user, Cow::Owned(ref user) if user == r#"bob "the builder""#));
+    ///
+    /// // `&str` cannot hold the decoded string: an error that names the field, not a silent loss.
+    /// #[derive(Debug, Deserialize)]
+    /// #[allow(dead_code)]
+    /// struct Borrowed<'a> {
+    ///     user: &'a str,
+    /// }
+    /// let error = event.parse::<Borrowed<'_>>().unwrap_err();
+    /// assert!(error.to_string().starts_with("field `user`: invalid type"), "{error}");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn parse<T: Deserialize<'a>>(&self) -> Result<T, serde_json::Error> {
         match self.fields {
-            Some(fields) if self.raw.trim_start().starts_with('{') => {
-                T::deserialize(TopLevel::new(self.raw, fields))
-            }
-            _ => serde_json::from_str(self.raw),
+            Some(fields) if self.is_object() => T::deserialize(TopLevel::new(self.raw, fields)),
+            _ => serde_json::from_str(self.raw).map_err(|error| self.name_the_field::<T>(error)),
         }
+    }
+
+    /// `error` (from parsing the event without noted fields) again, through the field reader so it
+    /// names the field; parses once more, on errors only.
+    fn name_the_field<T: Deserialize<'a>>(&self, error: serde_json::Error) -> serde_json::Error {
+        if !self.is_object() {
+            return error;
+        }
+        let mut validator = Validator::new();
+        if validator.validate(self.raw.as_bytes()).is_err() {
+            return error;
+        }
+        match T::deserialize(TopLevel::new(self.raw, validator.fields())) {
+            Err(named) => named,
+            Ok(_) => error,
+        }
+    }
+
+    /// Whether the event is a JSON object.
+    fn is_object(&self) -> bool {
+        self.raw.trim_start().starts_with('{')
     }
 
     /// Runs a `serde` seed over the event (e.g. a visitor that collects a few top-level fields),
@@ -120,9 +146,7 @@ impl<'a> Event<'a> {
         seed: S,
     ) -> Result<S::Value, serde_json::Error> {
         match self.fields {
-            Some(fields) if self.raw.trim_start().starts_with('{') => {
-                seed.deserialize(TopLevel::new(self.raw, fields))
-            }
+            Some(fields) if self.is_object() => seed.deserialize(TopLevel::new(self.raw, fields)),
             _ => {
                 let mut de = serde_json::Deserializer::from_str(self.raw);
                 let value = seed.deserialize(&mut de)?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{DecodeError, Limits};
 
-/// The compression a connector is configured for (the seed's "file type").
+/// The compression a connector is configured for (its "file type").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileType {

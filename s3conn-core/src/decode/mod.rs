@@ -198,19 +198,6 @@ impl JsonDecoder {
             limits: config.limits.clone(),
         }
     }
-
-    /// Custom stages.
-    pub fn with_stages(
-        decompressor: Arc<dyn Decompressor>,
-        framer: Arc<dyn Framer>,
-        limits: Limits,
-    ) -> Self {
-        JsonDecoder {
-            decompressor,
-            framer,
-            limits,
-        }
-    }
 }
 
 impl Decoder for JsonDecoder {

@@ -10,24 +10,25 @@ use super::validate::FieldSpan;
 
 /// A validated JSON object's text and its top-level fields, as a `serde` deserializer.
 #[derive(Debug, Clone, Copy)]
-pub struct TopLevel<'a> {
+pub struct TopLevel<'a, 'f> {
     text: &'a str,
-    fields: &'a [FieldSpan],
+    fields: &'f [FieldSpan],
 }
 
-impl<'a> TopLevel<'a> {
+impl<'a, 'f> TopLevel<'a, 'f> {
     /// The object `text` with the `fields` the validator noted for it.
-    pub fn new(text: &'a str, fields: &'a [FieldSpan]) -> Self {
+    pub fn new(text: &'a str, fields: &'f [FieldSpan]) -> Self {
         TopLevel { text, fields }
     }
 }
 
-impl<'de> Deserializer<'de> for TopLevel<'de> {
+impl<'de> Deserializer<'de> for TopLevel<'de, '_> {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_map(Fields {
             text: self.text,
+            all: self.fields,
             fields: self.fields.iter(),
             value: None,
         })
@@ -43,13 +44,26 @@ impl<'de> Deserializer<'de> for TopLevel<'de> {
     }
 }
 
-struct Fields<'de> {
+struct Fields<'de, 'f> {
     text: &'de str,
-    fields: std::slice::Iter<'de, FieldSpan>,
+    fields: std::slice::Iter<'f, FieldSpan>,
     value: Option<&'de str>,
+    /// Every field, to find the current one's key for an error.
+    all: &'f [FieldSpan],
 }
 
-impl<'de> MapAccess<'de> for Fields<'de> {
+impl Fields<'_, '_> {
+    /// The key of the field whose value is being read, as written (escapes not decoded).
+    fn current_key(&self) -> &str {
+        let index = self.all.len().saturating_sub(self.fields.len() + 1);
+        self.all
+            .get(index)
+            .and_then(|f| self.text.get(f.key.clone()))
+            .unwrap_or("")
+    }
+}
+
+impl<'de> MapAccess<'de> for Fields<'de, '_> {
     type Error = serde_json::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -80,11 +94,26 @@ impl<'de> MapAccess<'de> for Fields<'de> {
         seed: V,
     ) -> Result<V::Value, Self::Error> {
         seed.deserialize(Value(self.value.take().unwrap_or("null")))
+            .map_err(|e| field_error(self.current_key(), &e))
     }
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.fields.len())
     }
+}
+
+/// `error` (about the value of the field `key`) with the field named, in place of a position inside
+/// the value's text, and a hint when a string with escapes was read as `&str`.
+fn field_error(key: &str, error: &serde_json::Error) -> serde_json::Error {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let message = message.strip_suffix(&position).unwrap_or(&message);
+    let hint = if message.ends_with("expected a borrowed string") {
+        " (a string with escapes cannot be borrowed: read it as `Cow<str>` with `#[serde(borrow)]`)"
+    } else {
+        ""
+    };
+    serde::de::Error::custom(format_args!("field `{key}`: {message}{hint}"))
 }
 
 /// One value's text: skipped for free when ignored, else parsed by `serde_json`.
@@ -216,6 +245,30 @@ mod tests {
             from_value.a.parse::<serde_json::Value>(),
             Some(serde_json::json!({"x": [1, 2]}))
         );
+    }
+
+    #[test]
+    fn an_escaped_string_read_as_str_is_an_error_naming_the_field() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Borrowed<'a> {
+            name: &'a str,
+            user: &'a str,
+        }
+        let text = r#"{"name":"ok","user":"bob \"the builder\""}"#;
+        let mut v = Validator::new();
+        v.validate(text.as_bytes()).unwrap();
+        let e = Borrowed::deserialize(TopLevel::new(text, v.fields())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "field `user`: invalid type: string \"bob \\\"the builder\\\"\", expected a borrowed \
+             string (a string with escapes cannot be borrowed: read it as `Cow<str>` with \
+             `#[serde(borrow)]`)"
+        );
+        let text = r#"{"user":"a\nb","name":"ok"}"#;
+        v.validate(text.as_bytes()).unwrap();
+        let e = Borrowed::deserialize(TopLevel::new(text, v.fields())).unwrap_err();
+        assert!(e.to_string().starts_with("field `user`: "), "{e}");
     }
 
     #[test]

@@ -10,5 +10,6 @@ mod write;
 pub use fields::TopLevel;
 pub use raw::RawJson;
 pub use span::Span;
+pub(crate) use validate::Prefix;
 pub use validate::{validate, FieldSpan, SyntaxError, Validator};
 pub use write::{write_i64, write_single_line, write_str, write_u64};

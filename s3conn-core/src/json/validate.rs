@@ -61,6 +61,22 @@ pub struct FieldSpan {
     pub key_escaped: bool,
 }
 
+/// How a value ends in bytes that may be only the beginning of a text (see
+/// [`Validator::check_prefix`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prefix {
+    /// The value is complete and valid in grammar; it ends at this offset.
+    Complete(usize),
+    /// The bytes end before the value does, and are valid so far.
+    Incomplete,
+    /// The value is invalid, whatever follows.
+    Invalid,
+}
+
+/// Bytes between where the validator reports a text cut inside a token and the cut: a `\uXXXX`
+/// escape is reported at its backslash.
+const LONGEST_CUT_TOKEN: usize = 6;
+
 /// A reusable validator (keeps its stack and field list between texts).
 #[derive(Debug, Default, Clone)]
 pub struct Validator {
@@ -216,6 +232,22 @@ impl Validator {
         self.stack.clear();
         self.deepest = 0;
         self.run(bytes, true).ok()
+    }
+
+    /// How the value that starts at `bytes[0]` ends when `bytes` may be only the beginning of the
+    /// text: complete (and where), cut off by the end of `bytes`, or invalid whatever follows.
+    pub(crate) fn check_prefix(&mut self, bytes: &[u8]) -> Prefix {
+        self.fields.clear();
+        self.stack.clear();
+        self.deepest = 0;
+        match self.run(bytes, true) {
+            Ok(end) => Prefix::Complete(end),
+            // A cut inside a token (`tru`, `\u12`) is reported at most this far before the end.
+            Err((offset, _)) if bytes.len().saturating_sub(offset) <= LONGEST_CUT_TOKEN => {
+                Prefix::Incomplete
+            }
+            Err(_) => Prefix::Invalid,
+        }
     }
 
     /// Reads a key and its `:` at `i` (just after `{` or `,` and whitespace); returns the position
@@ -413,6 +445,27 @@ mod tests {
         assert_eq!(v.deepest(), 2);
         assert_eq!(v.validate_prefix(b"{\"a\":[1"), None);
         assert_eq!(v.validate_prefix(b"{\"a\" 1}"), None);
+    }
+
+    #[test]
+    fn a_cut_prefix_is_incomplete_and_a_broken_one_invalid() {
+        let mut v = Validator::new();
+        let text = br#"{"a": [1, -2.5e+3, true, false, null, "x\u00e9\"y"], "b": {}}"#;
+        assert_eq!(v.check_prefix(text), Prefix::Complete(text.len()));
+        for cut in 0..text.len() {
+            assert_eq!(
+                v.check_prefix(&text[..cut]),
+                Prefix::Incomplete,
+                "{:?}",
+                String::from_utf8_lossy(&text[..cut])
+            );
+        }
+        assert_eq!(v.check_prefix(b"{\"a\":1}{\"b\":2}"), Prefix::Complete(7));
+        assert_eq!(
+            v.check_prefix(b"{\"b\":\n{\"c\":3}\n{\"e\":5}"),
+            Prefix::Invalid
+        );
+        assert_eq!(v.check_prefix(b"not json at all"), Prefix::Invalid);
     }
 
     #[test]
