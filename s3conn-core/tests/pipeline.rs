@@ -206,7 +206,8 @@ async fn shutdown_mid_object_releases_the_message() {
     let done = tokio::time::timeout(Duration::from_secs(10), p.run(shutdown))
         .await
         .expect("shutdown hung")
-        .unwrap();
+        .unwrap()
+        .stats;
     assert_eq!(done.messages_released, 1);
     assert_eq!(done.messages_acknowledged, 0);
     assert!(done.records_delivered < 5000);

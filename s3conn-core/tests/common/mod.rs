@@ -12,7 +12,7 @@ use s3conn_core::queue::Queue;
 use s3conn_core::sink::MemoryDeadLetter;
 use s3conn_core::source::{Event, LogSource, SourceInfo};
 use s3conn_core::store::ObjectStore;
-use s3conn_core::{Normalized, Pipeline, PipelineConfig, Sink};
+use s3conn_core::{Normalized, Pipeline, PipelineConfig, PipelineError, RunReport, Sink};
 use tokio_util::sync::CancellationToken;
 
 /// Expands `Records`; the event name is the JSON text of the field `n`, the time is `time`.
@@ -117,10 +117,20 @@ pub fn drain_config() -> PipelineConfig {
     }
 }
 
-/// Runs a draining pipeline to its end (at most 60 s).
+/// Runs a draining pipeline to its end (at most 60 s): its counters, whether it completed or
+/// had to keep messages (a drain that kept messages fails with `PipelineError::Incomplete`).
 pub async fn run(p: &Pipeline) -> s3conn_core::StatsSnapshot {
-    tokio::time::timeout(Duration::from_secs(60), p.run(CancellationToken::new()))
+    run_report(p).await.stats
+}
+
+/// Like [`run`], with the status: `Incomplete` drains give their report.
+pub async fn run_report(p: &Pipeline) -> RunReport {
+    match tokio::time::timeout(Duration::from_secs(60), p.run(CancellationToken::new()))
         .await
         .expect("pipeline did not finish")
-        .expect("pipeline failed")
+    {
+        Ok(report) => report,
+        Err(PipelineError::Incomplete(report)) => *report,
+        Err(e) => panic!("pipeline failed: {e}"),
+    }
 }
