@@ -228,8 +228,8 @@ fn build_error(op: BatchOp, e: &dyn std::error::Error) -> AwsError {
 mod tests {
     use super::*;
     use crate::sqs::SqsQueue;
-    use std::time::Duration;
     use s3conn_core::AckHandle;
+    use std::time::Duration;
 
     fn entry(code: &str, sender_fault: bool, message: &str) -> BatchResultErrorEntry {
         BatchResultErrorEntry::builder()
