@@ -116,3 +116,59 @@ pub(super) async fn receive_permits(
     }
     Some(permits)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{MemoryObjectStore, MemoryQueue};
+    use crate::pipeline::Pipeline;
+    use crate::record::Normalized;
+    use crate::sink::MemorySink;
+    use crate::source::{Event, LogSource, SourceInfo};
+
+    #[derive(Debug)]
+    struct AnySource(Arc<SourceInfo>);
+
+    impl LogSource for AnySource {
+        fn info(&self) -> &Arc<SourceInfo> {
+            &self.0
+        }
+        fn normalize(&self, _event: &Event<'_>) -> Normalized {
+            Normalized::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poisoned_lease_table_stops_the_run_with_an_error() {
+        let source = Arc::new(AnySource(Arc::new(SourceInfo::new("t", "T", "i", "c", "v"))));
+        let pipeline = Pipeline::builder(
+            Arc::new(MemoryQueue::new()),
+            Arc::new(MemoryObjectStore::new()),
+            source,
+            Arc::new(MemorySink::new()),
+        )
+        .config(PipelineConfig {
+            visibility_timeout: Duration::from_secs(3),
+            ..PipelineConfig::default()
+        })
+        .build();
+        let inner = pipeline.inner.clone();
+        let poisoned = std::thread::spawn(move || {
+            let _held = inner.leases.lock();
+            panic!("poisoning the lease table on purpose");
+        })
+        .join();
+        assert!(poisoned.is_err());
+        // A continuous run would otherwise wait for messages for ever.
+        let result = tokio::time::timeout(
+            Duration::from_secs(60),
+            pipeline.run(CancellationToken::new()),
+        )
+        .await
+        .expect("the run stops");
+        assert!(
+            matches!(&result, Err(PipelineError::LeaseKeeper(why)) if why.contains("poisoned")),
+            "{result:?}"
+        );
+    }
+}
