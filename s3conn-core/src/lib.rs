@@ -24,7 +24,9 @@ pub mod store;
 pub mod time;
 
 pub use error::{Classify, ErrorClass};
-pub use pipeline::{Pipeline, PipelineConfig, PipelineError, RunReport, RunStatus};
+pub use pipeline::{
+    KeepReason, KeptMessages, Pipeline, PipelineConfig, PipelineError, RunReport, RunStatus,
+};
 pub use queue::{AckHandle, Message, Queue, QueueError};
 pub use record::{Normalized, ObjectContext, Outcome, Record};
 pub use sink::{DeadLetter, DeadLetterSink, Sink, SinkError};

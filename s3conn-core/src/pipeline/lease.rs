@@ -140,7 +140,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_poisoned_lease_table_stops_the_run_with_an_error() {
-        let source = Arc::new(AnySource(Arc::new(SourceInfo::new("t", "T", "i", "c", "v"))));
+        let source = Arc::new(AnySource(Arc::new(SourceInfo::new(
+            "t", "T", "i", "c", "v",
+        ))));
         let pipeline = Pipeline::builder(
             Arc::new(MemoryQueue::new()),
             Arc::new(MemoryObjectStore::new()),

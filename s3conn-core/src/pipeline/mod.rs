@@ -6,7 +6,8 @@
 //! - [`report`]: what a run returns ([`RunReport`], [`RunStatus`]);
 //! - `lease`: lease keeping and receive permits; `ack`: batched acknowledgement;
 //! - `object`: fetch → decode → deliver of one object, with retries; `channel_reader`: the
-//!   blocking reader between the fetch and the decoder thread.
+//!   blocking reader between the fetch and the decoder thread;
+//! - `receive_failures`: failed receives backed off, bounded (drain) and reported per interval.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -34,6 +35,7 @@ mod channel_reader;
 pub mod config;
 mod lease;
 mod object;
+mod receive_failures;
 pub mod report;
 
 pub use config::{PipelineBuilder, PipelineConfig, PipelineError};
@@ -41,6 +43,7 @@ pub use report::{KeepReason, KeptMessages, RunReport, RunStatus};
 
 use lease::Lease;
 use object::Stop;
+use receive_failures::{AfterFailure, ReceiveFailures};
 use report::KeptLedger;
 
 /// A pipeline from one queue to one sink.
@@ -117,14 +120,6 @@ enum Disposition {
     LeaseLost,
     /// Shutting down: make it visible again now.
     Release,
-}
-
-/// Receives that keep failing: counted, and logged once per `failure_report_interval`.
-struct ReceiveFailures {
-    since: Instant,
-    count: u64,
-    unreported: u64,
-    reported_at: Option<Instant>,
 }
 
 impl Pipeline {
@@ -212,58 +207,21 @@ impl Pipeline {
             let batch = match received {
                 Ok(b) => {
                     if let Some(f) = failing.take() {
-                        info!(failures = f.count, after = ?f.since.elapsed(), "receiving from the queue works again");
+                        info!(failures = f.count(), after = ?f.since().elapsed(), "receiving from the queue works again");
                     }
                     b
                 }
                 Err(e) => {
                     drop(permits);
                     inner.stats.failure(e.class());
-                    if e.class() == ErrorClass::Configuration {
-                        warn!(error = %e, "receive failed: check the queue URL, region and permissions");
-                        failure = Some(PipelineError::Queue(e));
-                        break;
-                    }
+                    let wait = match ReceiveFailures::failed(&mut failing, e, cfg) {
+                        AfterFailure::RetryAfter(wait) => wait,
+                        AfterFailure::Stop(e) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    };
                     Stats::add(&inner.stats.retries, 1);
-                    let now = Instant::now();
-                    let f = failing.get_or_insert(ReceiveFailures {
-                        since: now,
-                        count: 0,
-                        unreported: 0,
-                        reported_at: None,
-                    });
-                    f.count += 1;
-                    f.unreported += 1;
-                    let waited = now - f.since;
-                    if cfg.drain && waited >= cfg.queue_unreachable_limit {
-                        warn!(error = %e, failures = f.count, ?waited, "the queue stayed unreachable: giving up the drain");
-                        failure = Some(PipelineError::QueueUnreachable {
-                            waited,
-                            failures: f.count,
-                            last: e,
-                        });
-                        break;
-                    }
-                    let mut wait = equal_jitter(
-                        cfg.retry_base,
-                        cfg.retry_max,
-                        u32::try_from(f.count).unwrap_or(u32::MAX),
-                    );
-                    if cfg.drain {
-                        wait = wait.min(cfg.queue_unreachable_limit - waited);
-                    }
-                    let report = f
-                        .reported_at
-                        .is_none_or(|at| now - at >= cfg.failure_report_interval);
-                    if report {
-                        warn!(error = %e, failures = f.unreported, failing_for = ?waited, next_attempt = ?wait,
-                            "receiving from the queue failed; retrying with backoff (reported once per {:?})",
-                            cfg.failure_report_interval);
-                        f.reported_at = Some(now);
-                        f.unreported = 0;
-                    } else {
-                        debug!(error = %e, ?wait, "receive failed, backing off");
-                    }
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = stop.cancelled() => break,
