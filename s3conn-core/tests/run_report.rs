@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use common::{drain_config, run_report, Setup, TestSource};
+use common::{drain_config, run_report, shutdown_when, Setup, TestSource};
 use s3conn_core::memory::MemoryQueue;
 use s3conn_core::pipeline::KeepReason;
 use s3conn_core::queue::{AckHandle, BatchResult, Message, Queue, QueueError};
@@ -101,15 +101,7 @@ async fn a_drain_that_delivers_everything_is_complete_and_continuous_runs_report
         ..drain_config()
     };
     let p = s.pipeline(Arc::new(RejectingSink), config);
-    let stop = CancellationToken::new();
-    let stats = p.stats();
-    let stopper = stop.clone();
-    tokio::spawn(async move {
-        while stats.snapshot().messages_kept == 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        stopper.cancel();
-    });
+    let stop = shutdown_when(&p, |s| s.messages_kept > 0);
     let report = tokio::time::timeout(Duration::from_secs(10), p.run(stop))
         .await
         .unwrap()

@@ -134,3 +134,20 @@ pub async fn run_report(p: &Pipeline) -> RunReport {
         Err(e) => panic!("pipeline failed: {e}"),
     }
 }
+
+/// A shutdown token cancelled as soon as `done` holds for the pipeline's counters.
+pub fn shutdown_when(
+    p: &Pipeline,
+    done: impl Fn(&s3conn_core::StatsSnapshot) -> bool + Send + 'static,
+) -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    let stopper = shutdown.clone();
+    let stats = p.stats();
+    tokio::spawn(async move {
+        while !done(&stats.snapshot()) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        stopper.cancel();
+    });
+    shutdown
+}
