@@ -159,12 +159,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for dead in &output.dead_letters {
         eprintln!("dead letter: {}", dead.reason);
     }
-    let summary = output.result.transpose()?;
+    let summary = output.result?;
     eprintln!(
         "{} records from {} compressed bytes ({} decompressed)",
         output.records.len(),
-        summary.map_or(0, |s| s.compressed_bytes),
-        summary.map_or(0, |s| s.decompressed_bytes)
+        summary.compressed_bytes,
+        summary.decompressed_bytes
     );
     Ok(())
 }

@@ -93,13 +93,13 @@ async fn slow_objects_outliving_the_visibility_timeout_are_never_handed_to_a_sec
     let a = consumer(&w, sink_a.clone(), true).await;
     let b = consumer(&w, sink_b.clone(), false).await;
     let a_started = Instant::now();
-    let a_run = tokio::spawn(async move { a.run(CancellationToken::new()).await.unwrap() });
+    let a_run = tokio::spawn(async move { a.run(CancellationToken::new()).await.unwrap().stats });
     wait_until_all_received(&w).await;
     let b_started = Instant::now();
     let stop_b = CancellationToken::new();
     let b_run = {
         let stop = stop_b.clone();
-        tokio::spawn(async move { b.run(stop).await.unwrap() })
+        tokio::spawn(async move { b.run(stop).await.unwrap().stats })
     };
     let ra: StatsSnapshot = tokio::time::timeout(Duration::from_secs(60), a_run)
         .await

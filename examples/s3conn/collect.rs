@@ -199,7 +199,12 @@ pub fn collect(args: CollectArgs) -> ExitCode {
             }
             let result = pipeline.run(shutdown.clone()).await;
             shutdown.cancel();
-            let stats = result.map_err(|e| e.to_string())?;
+            let stats = match result {
+                Ok(report) => report.stats,
+                // Kept messages are reported below.
+                Err(s3conn::core::PipelineError::Incomplete(report)) => report.stats,
+                Err(e) => return Err(e.to_string()),
+            };
             eprintln!("s3conn collect: done: {}", status_line(&stats, &backend));
             if let Some(path) = &args.stats {
                 std::fs::write(path, stats_json(&stats, &backend)).map_err(|e| format!("{}: {e}", path.display()))?;

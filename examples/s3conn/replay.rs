@@ -209,7 +209,9 @@ pub fn main(args: ReplayArgs) -> ExitCode {
     }
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
     let stats = match result {
-        Ok(s) => s,
+        Ok(report) => report.stats,
+        // Kept objects are reported below, from the queue.
+        Err(s3conn::core::PipelineError::Incomplete(report)) => report.stats,
         Err(e) => {
             eprintln!("s3conn replay: {e}");
             return ExitCode::from(2);

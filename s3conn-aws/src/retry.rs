@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use s3conn_core::backoff::equal_jitter;
 use s3conn_core::Classify;
 
 use crate::error::{AwsError, AwsErrorKind};
@@ -41,19 +42,13 @@ impl RetryPolicy {
 
     /// The backoff before retry number `retry` (1 for the first retry).
     ///
-    /// "Equal jitter": the ceiling is `initial_backoff * 2^(retry-1)` (doubled again when the
-    /// service throttled us), capped at `max_backoff`; the delay is half the ceiling plus a random
-    /// part of up to the other half. Never zero unless the ceiling is, so a loop of failures can
-    /// never spin, and concurrent workers spread out.
+    /// Core's [`equal_jitter`]: the ceiling is `initial_backoff * 2^(retry-1)` (doubled again
+    /// when the service throttled us), capped at `max_backoff`; the delay is half the ceiling plus
+    /// a random part of up to the other half. Never zero unless the ceiling is, so a loop of
+    /// failures can never spin, and concurrent workers spread out.
     pub fn backoff(&self, retry: u32, throttled: bool) -> Duration {
-        let exp = retry.saturating_sub(1).min(20) + u32::from(throttled);
-        let ceiling = self
-            .initial_backoff
-            .saturating_mul(1u32 << exp.min(20))
-            .min(self.max_backoff);
-        let half = ceiling / 2;
-        let jitter_ns = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-        half + Duration::from_nanos(fastrand::u64(0..=jitter_ns))
+        let exponent = retry.saturating_sub(1).min(20) + u32::from(throttled);
+        equal_jitter(self.initial_backoff, self.max_backoff, exponent)
     }
 
     /// Runs `op` until it succeeds, fails with a non-retryable error, or the attempts are spent.

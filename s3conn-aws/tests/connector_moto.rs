@@ -202,7 +202,8 @@ async fn two_connectors_on_one_queue_share_the_work_each_record_once() {
             .await
             .expect("drains within 2 minutes")
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .stats;
         received += stats.messages_received;
     }
     let mut markers: BTreeMap<String, usize> = BTreeMap::new();

@@ -5,6 +5,7 @@
 //! [`source::LogSource`] normalizes each event into a [`record::Record`]; a [`sink::Sink`] takes
 //! batches of records, and only then is the message acknowledged. See `DESIGN.md`.
 
+pub mod backoff;
 pub mod decode;
 pub mod error;
 pub mod filter;
@@ -25,7 +26,9 @@ pub mod testing;
 pub mod time;
 
 pub use error::{Classify, ErrorClass};
-pub use pipeline::{Pipeline, PipelineConfig, PipelineError};
+pub use pipeline::{
+    KeepReason, KeptMessages, Pipeline, PipelineConfig, PipelineError, RunReport, RunStatus,
+};
 pub use queue::{AckHandle, Message, Queue, QueueError};
 pub use record::{Normalized, ObjectContext, Outcome, Record, SourceInfo};
 pub use sink::{DeadLetter, DeadLetterSink, Sink, SinkError};

@@ -96,6 +96,11 @@ impl MemoryQueue {
             .map(|e| e.receive_count)
     }
 
+    /// The earliest time a message is (or becomes again) visible, if it holds any.
+    fn next_visible(s: &QueueState) -> Option<Instant> {
+        s.entries.values().map(|e| e.visible_at).min()
+    }
+
     fn current(s: &QueueState, handle: &AckHandle) -> Option<u64> {
         let seq = *s.by_receipt.get(handle.as_str())?;
         let entry = s.entries.get(&seq)?;
@@ -157,6 +162,13 @@ impl Queue for MemoryQueue {
                 _ = tokio::time::sleep_until(until) => {}
             }
         }
+    }
+
+    /// A memory queue is only fed by its owner, so it can tell: nothing visible now and no lease
+    /// running out within `within` means a receive would wait in vain (unless a message is sent).
+    fn known_idle(&self, within: Duration) -> bool {
+        let s = self.lock();
+        Self::next_visible(&s).is_none_or(|at| at > Instant::now() + within)
     }
 
     async fn acknowledge(&self, handles: &[AckHandle]) -> BatchResult {

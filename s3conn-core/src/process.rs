@@ -177,7 +177,7 @@ impl ObjectJob {
 }
 
 /// Everything one object produced, collected in memory (tests and tools).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ObjectOutput {
     /// Delivered records, in order.
     pub records: Vec<Record>,
@@ -186,7 +186,7 @@ pub struct ObjectOutput {
     /// Records dropped by filters.
     pub filtered: u64,
     /// The decoder's summary, or why the object could not be decoded (after the records above).
-    pub result: Option<Result<DecodeSummary, DecodeError>>,
+    pub result: Result<DecodeSummary, DecodeError>,
 }
 
 /// Runs a source over one object's bytes in memory: the same code path as the pipeline.
@@ -205,13 +205,19 @@ pub fn process_object_bytes(
         resume_at: 0,
         now_ms: 0,
     };
-    let mut out = ObjectOutput::default();
+    let mut records = Vec::new();
+    let mut dead_letters = Vec::new();
+    let mut filtered = 0;
     let result = job.run(Box::new(bytes), &mut |batch| {
-        out.records.extend(batch.records);
-        out.dead_letters.extend(batch.dead_letters);
-        out.filtered += batch.filtered;
+        records.extend(batch.records);
+        dead_letters.extend(batch.dead_letters);
+        filtered += batch.filtered;
         ControlFlow::Continue(())
     });
-    out.result = Some(result);
-    out
+    ObjectOutput {
+        records,
+        dead_letters,
+        filtered,
+        result,
+    }
 }

@@ -113,6 +113,15 @@ pub trait Queue: Send + Sync + Debug {
 
     /// Makes this message visible again now, for redelivery.
     async fn release(&self, handle: &AckHandle) -> Result<(), QueueError>;
+
+    /// Whether the backend knows for sure that a receive waiting `within` would return nothing
+    /// unless a message is sent meanwhile: none is visible, and no lease runs out in that time.
+    /// A draining pipeline then stops without waiting out a long poll. `false` (the default)
+    /// when the backend cannot tell, as SQS cannot.
+    fn known_idle(&self, within: Duration) -> bool {
+        let _ = within;
+        false
+    }
 }
 
 const _: Option<&dyn Queue> = None;

@@ -24,13 +24,17 @@ pub enum SinkError {
     /// The destination rejects these records for good.
     #[error("sink rejected the records: {0}")]
     Rejected(String),
+    /// The destination is gone for good (a closed pipe, a removed output directory): nothing
+    /// more can be delivered, so the pipeline stops at once instead of retrying.
+    #[error("sink output closed: {0}")]
+    Closed(String),
 }
 
 impl Classify for SinkError {
     fn class(&self) -> ErrorClass {
         match self {
             SinkError::Retryable(_) => ErrorClass::Retryable,
-            SinkError::Rejected(_) => ErrorClass::Permanent,
+            SinkError::Rejected(_) | SinkError::Closed(_) => ErrorClass::Permanent,
         }
     }
 }
@@ -122,6 +126,9 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// Writes records as NDJSON to any writer (stdout, a file), flushing after every batch.
+///
+/// A write that fails with `BrokenPipe` (the reader went away, as under `| head`) is
+/// [`SinkError::Closed`]; other write failures are retryable.
 pub struct NdjsonSink<W: Write + Send> {
     out: Mutex<W>,
 }
@@ -174,7 +181,12 @@ impl<W: Write + Send> Sink for NdjsonSink<W> {
                 .map_err(|_| SinkError::Rejected("writer poisoned".into()))?;
             out.write_all(&buf)
                 .and_then(|()| out.flush())
-                .map_err(|e| SinkError::Retryable(format!("write failed: {e}")))
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::BrokenPipe => {
+                        SinkError::Closed(format!("write failed: {e}"))
+                    }
+                    _ => SinkError::Retryable(format!("write failed: {e}")),
+                })
         })
     }
 }

@@ -34,7 +34,8 @@ counters! {
     messages_acknowledged,
     /// Messages kept for redelivery after a failure.
     messages_kept,
-    /// Messages released at shutdown or on lease loss.
+    /// Messages released (visible again at once) at shutdown, once the grace period is over; a
+    /// message whose lease was lost is left alone (counted in `leases_lost`), not released.
     messages_released,
     /// Messages given up on and written to the dead-letter destination.
     messages_dead_lettered,
@@ -80,7 +81,7 @@ counters! {
     retries,
     /// Lease extensions requested.
     lease_extensions,
-    /// Leases lost.
+    /// Leases lost (a renewal failed): work on the message stopped and it was never acknowledged.
     leases_lost,
     /// Sink delivery failures.
     sink_failures,

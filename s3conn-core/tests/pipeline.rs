@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::{drain_config, run, Setup, TestSource};
+use common::{drain_config, run, shutdown_when, Setup, TestSource};
 use s3conn_core::memory::{Fault, MemoryObjectStore, MemoryQueue};
 use s3conn_core::notification::s3_event_body;
 use s3conn_core::queue::{AckHandle, BatchResult, Message, Queue, QueueError};
@@ -19,7 +19,6 @@ use s3conn_core::sink::{DeadLetterKind, MemorySink};
 use s3conn_core::store::{GetResult, ObjectRef, ObjectStore, StoreError};
 use s3conn_core::testing::gzip;
 use s3conn_core::{Pipeline, Record, Sink, SinkError};
-use tokio_util::sync::CancellationToken;
 
 fn ndjson(object: usize, n: usize) -> Vec<u8> {
     (0..n)
@@ -195,19 +194,12 @@ async fn shutdown_mid_object_releases_the_message() {
     config.batch.max_records = 100;
     config.shutdown_grace = Duration::from_millis(100);
     let p = s.pipeline(sink.clone(), config);
-    let shutdown = CancellationToken::new();
-    let stopper = shutdown.clone();
-    let stats = p.stats();
-    tokio::spawn(async move {
-        while stats.snapshot().records_delivered == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        stopper.cancel();
-    });
+    let shutdown = shutdown_when(&p, |s| s.records_delivered > 0);
     let done = tokio::time::timeout(Duration::from_secs(10), p.run(shutdown))
         .await
         .expect("shutdown hung")
-        .unwrap();
+        .unwrap()
+        .stats;
     assert_eq!(done.messages_released, 1);
     assert_eq!(done.messages_acknowledged, 0);
     assert!(done.records_delivered < 5000);

@@ -27,11 +27,16 @@ pub async fn drain(
         .dead_letter(dead)
         .config(settings)
         .build();
-    tokio::time::timeout(
+    match tokio::time::timeout(
         std::time::Duration::from_secs(120),
         pipeline.run(tokio_util::sync::CancellationToken::new()),
     )
     .await
     .expect("drains within 2 minutes")
-    .expect("the pipeline runs")
+    {
+        Ok(report) => report.stats,
+        // A drain that had to keep messages says so; the suites assert on the counters.
+        Err(s3conn_core::PipelineError::Incomplete(report)) => report.stats,
+        Err(e) => panic!("the pipeline runs: {e}"),
+    }
 }

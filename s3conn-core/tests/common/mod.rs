@@ -11,7 +11,7 @@ use s3conn_core::queue::Queue;
 use s3conn_core::sink::MemoryDeadLetter;
 use s3conn_core::source::{Event, LogSource, SourceInfo};
 use s3conn_core::store::ObjectStore;
-use s3conn_core::{Normalized, Pipeline, PipelineConfig, Sink};
+use s3conn_core::{Normalized, Pipeline, PipelineConfig, PipelineError, RunReport, Sink};
 use tokio_util::sync::CancellationToken;
 
 /// Expands `Records`; the event name is the JSON text of the field `n`, the time is `time`.
@@ -106,10 +106,37 @@ pub fn drain_config() -> PipelineConfig {
     }
 }
 
-/// Runs a draining pipeline to its end (at most 60 s).
+/// Runs a draining pipeline to its end (at most 60 s): its counters, whether it completed or
+/// had to keep messages (a drain that kept messages fails with `PipelineError::Incomplete`).
 pub async fn run(p: &Pipeline) -> s3conn_core::StatsSnapshot {
-    tokio::time::timeout(Duration::from_secs(60), p.run(CancellationToken::new()))
+    run_report(p).await.stats
+}
+
+/// Like [`run`], with the status: `Incomplete` drains give their report.
+pub async fn run_report(p: &Pipeline) -> RunReport {
+    match tokio::time::timeout(Duration::from_secs(60), p.run(CancellationToken::new()))
         .await
         .expect("pipeline did not finish")
-        .expect("pipeline failed")
+    {
+        Ok(report) => report,
+        Err(PipelineError::Incomplete(report)) => *report,
+        Err(e) => panic!("pipeline failed: {e}"),
+    }
+}
+
+/// A shutdown token cancelled as soon as `done` holds for the pipeline's counters.
+pub fn shutdown_when(
+    p: &Pipeline,
+    done: impl Fn(&s3conn_core::StatsSnapshot) -> bool + Send + 'static,
+) -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    let stopper = shutdown.clone();
+    let stats = p.stats();
+    tokio::spawn(async move {
+        while !done(&stats.snapshot()) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        stopper.cancel();
+    });
+    shutdown
 }

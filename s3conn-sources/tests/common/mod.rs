@@ -62,10 +62,8 @@ pub fn run(source: &Arc<dyn LogSource>, key: &str, bytes: &[u8]) -> Output {
     if let Some(d) = out.dead_letters.first() {
         panic!("{key}: dead letter: {}", d.reason);
     }
-    match out.result {
-        Some(Ok(_)) => {}
-        Some(Err(e)) => panic!("{key}: decode failed: {e}"),
-        None => panic!("{key}: no decode result"),
+    if let Err(e) = out.result {
+        panic!("{key}: decode failed: {e}");
     }
     Output::Records(out.records)
 }

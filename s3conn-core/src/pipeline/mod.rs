@@ -1,0 +1,546 @@
+//! The pipeline: receive → parse notification → filter → fetch → decode → normalize → deliver →
+//! acknowledge, with leases held and renewed throughout. See `DESIGN.md` for the states.
+//!
+//! - this module: the run loop and each message's way to its [`Disposition`];
+//! - [`config`]: [`PipelineConfig`], [`PipelineBuilder`], [`PipelineError`];
+//! - [`report`]: what a run returns ([`RunReport`], [`RunStatus`]);
+//! - `lease`: lease keeping and receive permits; `ack`: batched acknowledgement;
+//! - `object`: fetch → decode → deliver of one object, with retries; `channel_reader`: the
+//!   blocking reader between the fetch and the decoder thread;
+//! - `receive_failures`: failed receives backed off, bounded (drain) and reported per interval.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::backoff::equal_jitter;
+use crate::decode::Decoder;
+use crate::error::{Classify, ErrorClass};
+use crate::filter::{ObjectRejection, RecordFilters};
+use crate::notification::{self, Ignored};
+use crate::queue::{AckHandle, Message, Queue};
+use crate::sink::{DeadLetter, DeadLetterKind, DeadLetterSink, Sink, SinkError};
+use crate::source::{KeyVerdict, LogSource};
+use crate::stats::Stats;
+use crate::store::{ObjectRef, ObjectStore, StoreError};
+
+mod ack;
+mod channel_reader;
+pub mod config;
+mod lease;
+mod object;
+mod receive_failures;
+pub mod report;
+
+pub use config::{PipelineBuilder, PipelineConfig, PipelineError};
+pub use report::{KeepReason, KeptMessages, RunReport, RunStatus};
+
+use lease::Lease;
+use object::Stop;
+use receive_failures::{AfterFailure, ReceiveFailures};
+use report::KeptLedger;
+
+/// A pipeline from one queue to one sink.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    queue: Arc<dyn Queue>,
+    store: Arc<dyn ObjectStore>,
+    source: Arc<dyn LogSource>,
+    decoder: Arc<dyn Decoder>,
+    filters: Arc<RecordFilters>,
+    sink: Arc<dyn Sink>,
+    dead: Option<Arc<dyn DeadLetterSink>>,
+    config: PipelineConfig,
+    stats: Arc<Stats>,
+    tenant: Option<Arc<str>>,
+    connector: Option<Arc<str>>,
+    objects: Arc<Semaphore>,
+    /// Budget of bytes in decoded batches not yet delivered, in KiB units.
+    bytes_budget: Arc<Semaphore>,
+    leases: Mutex<HashMap<AckHandle, Lease>>,
+    /// What the current run kept and whether it must stop at once.
+    run: Mutex<RunState>,
+}
+
+/// The state of one run (reset when a run starts).
+#[derive(Debug, Default)]
+struct RunState {
+    /// Cancelled to stop the run at once (closed output, broken lease keeper).
+    abort: CancellationToken,
+    /// The output was found closed.
+    output_closed: Option<SinkError>,
+    /// Messages kept, by reason.
+    kept: KeptLedger,
+}
+
+impl Inner {
+    fn run_state(&self) -> MutexGuard<'_, RunState> {
+        self.run.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes a message kept (not acknowledged) for `reason`.
+    fn keep(&self, reason: KeepReason, example: &str) {
+        self.run_state().kept.add(reason, example);
+    }
+
+    /// The sink's destination is gone: stop the run at once.
+    fn close_output(&self, e: &SinkError) {
+        let mut run = self.run_state();
+        if run.output_closed.is_none() {
+            warn!(error = %e, "the output is closed: stopping at once, keeping what was not delivered");
+            run.output_closed = Some(e.clone());
+        }
+        run.abort.cancel();
+    }
+}
+
+/// How one message ended (its fate; not to be confused with a record's `record::Outcome`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Disposition {
+    /// Everything accounted for: delete it.
+    Acknowledge,
+    /// Something failed: leave it to reappear after a backoff.
+    Keep {
+        why: KeepReason,
+        class: ErrorClass,
+        reason: String,
+    },
+    /// The lease was lost: someone else may have it; touch nothing.
+    LeaseLost,
+    /// Shutting down: make it visible again now.
+    Release,
+}
+
+impl Pipeline {
+    /// Starts building a pipeline from its parts.
+    pub fn builder(
+        queue: Arc<dyn Queue>,
+        store: Arc<dyn ObjectStore>,
+        source: Arc<dyn LogSource>,
+        sink: Arc<dyn Sink>,
+    ) -> PipelineBuilder {
+        PipelineBuilder::new(queue, store, source, sink)
+    }
+
+    /// The live counters.
+    pub fn stats(&self) -> Arc<Stats> {
+        self.inner.stats.clone()
+    }
+
+    /// Runs until `shutdown` is cancelled (or, with `drain`, until the queue is empty), then
+    /// finishes in-flight work within the grace period and releases the rest.
+    ///
+    /// The report's [`RunStatus`] says whether every message received was acknowledged, or what
+    /// was kept and why. In **drain** mode anything short of that is an error: messages kept
+    /// after failures give [`PipelineError::Incomplete`] (with the report), a queue failing for
+    /// longer than `queue_unreachable_limit` gives [`PipelineError::QueueUnreachable`]; only a
+    /// shutdown the caller asked for may end a drain with [`RunStatus::Released`]. A
+    /// **continuous** run returns its report whatever the status. In both modes a closed output
+    /// ([`SinkError::Closed`]) stops the run at once with [`PipelineError::OutputClosed`].
+    /// Runs of one pipeline must not overlap.
+    pub async fn run(&self, shutdown: CancellationToken) -> Result<RunReport, PipelineError> {
+        let inner = &self.inner;
+        let cfg = &inner.config;
+        // The run stops on the caller's shutdown, or at once on an abort (a child token).
+        let stop = shutdown.child_token();
+        *inner.run_state() = RunState {
+            abort: stop.clone(),
+            ..RunState::default()
+        };
+        let released_before = inner.stats.snapshot().messages_released;
+        let max_msgs = cfg.max_messages_in_flight.max(1);
+        let messages = Arc::new(Semaphore::new(max_msgs));
+        let hard_stop = CancellationToken::new();
+        let keeper_stop = CancellationToken::new();
+        let (ack_tx, ack_rx) = mpsc::channel::<AckHandle>(max_msgs * 2);
+        let acker = tokio::spawn(ack::acknowledge_batches(inner.clone(), ack_rx));
+        let keeper = tokio::spawn(lease::keep_leases(
+            inner.clone(),
+            keeper_stop.clone(),
+            stop.clone(),
+        ));
+        let mut tasks = JoinSet::new();
+        let mut failure: Option<PipelineError> = None;
+        let mut failing: Option<ReceiveFailures> = None;
+        loop {
+            if stop.is_cancelled() {
+                break;
+            }
+            while tasks.try_join_next().is_some() {}
+            // A drain ends when nothing is in flight and the backend knows nothing is left,
+            // without waiting out a long poll; while work is in flight, wait for it instead.
+            if cfg.drain && inner.queue.known_idle(cfg.receive_wait) {
+                if messages.available_permits() == max_msgs {
+                    break;
+                }
+                tokio::select! {
+                    _ = tasks.join_next() => {}
+                    _ = stop.cancelled() => break,
+                }
+                continue;
+            }
+            let first = tokio::select! {
+                p = messages.clone().acquire_owned() => p,
+                _ = stop.cancelled() => break,
+            };
+            let Ok(first) = first else { break };
+            let Some(permits) =
+                lease::receive_permits(cfg, &messages, max_msgs, first, &stop).await
+            else {
+                break;
+            };
+            let received = tokio::select! {
+                r = inner.queue.receive(permits.len(), cfg.receive_wait, cfg.visibility_timeout) => r,
+                _ = stop.cancelled() => break,
+            };
+            let batch = match received {
+                Ok(b) => {
+                    if let Some(f) = failing.take() {
+                        info!(failures = f.count(), after = ?f.since().elapsed(), "receiving from the queue works again");
+                    }
+                    b
+                }
+                Err(e) => {
+                    drop(permits);
+                    inner.stats.failure(e.class());
+                    let wait = match ReceiveFailures::failed(&mut failing, e, cfg) {
+                        AfterFailure::RetryAfter(wait) => wait,
+                        AfterFailure::Stop(e) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    };
+                    Stats::add(&inner.stats.retries, 1);
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.cancelled() => break,
+                    }
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                drop(permits);
+                if cfg.drain && messages.available_permits() == max_msgs {
+                    break;
+                }
+                if !cfg.idle_interval.is_zero() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(cfg.idle_interval) => {}
+                        _ = stop.cancelled() => break,
+                    }
+                }
+                continue;
+            }
+            for (msg, permit) in batch.into_iter().zip(permits) {
+                Stats::add(&inner.stats.messages_received, 1);
+                let token = hard_stop.child_token();
+                if let Ok(mut leases) = inner.leases.lock() {
+                    leases.insert(
+                        msg.handle.clone(),
+                        Lease {
+                            token: token.clone(),
+                            held_until: Instant::now() + cfg.visibility_timeout,
+                        },
+                    );
+                }
+                let inner = inner.clone();
+                let ack_tx = ack_tx.clone();
+                let hard = hard_stop.clone();
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    run_message(inner, msg, token, hard, ack_tx).await;
+                });
+            }
+        }
+        // An abort (closed output, broken lease keeper) stops in-flight work at once; otherwise
+        // it may finish within the grace period, then the rest is released.
+        let aborted = stop.is_cancelled() && !shutdown.is_cancelled();
+        if aborted {
+            hard_stop.cancel();
+        }
+        let grace = tokio::time::sleep(cfg.shutdown_grace);
+        tokio::pin!(grace);
+        loop {
+            tokio::select! {
+                next = tasks.join_next() => if next.is_none() { break },
+                _ = &mut grace, if !hard_stop.is_cancelled() => {
+                    info!("shutdown grace period over: releasing in-flight messages");
+                    hard_stop.cancel();
+                }
+            }
+        }
+        keeper_stop.cancel();
+        let keeper_failure = match keeper.await {
+            Ok(Err(e)) => Some(e),
+            Ok(Ok(())) => None,
+            Err(e) => Some(PipelineError::LeaseKeeper(format!(
+                "the lease keeper crashed: {e}"
+            ))),
+        };
+        drop(ack_tx);
+        let _ = acker.await;
+        let stats = inner.stats.snapshot();
+        let (status, closed) = {
+            let run = inner.run_state();
+            let released = stats.messages_released.saturating_sub(released_before);
+            (run.kept.status(released), run.output_closed.clone())
+        };
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if let Some(e) = keeper_failure {
+            return Err(e);
+        }
+        if let Some(e) = closed {
+            return Err(PipelineError::OutputClosed(e));
+        }
+        let report = RunReport { stats, status };
+        if cfg.drain && matches!(report.status, RunStatus::Kept(_)) {
+            return Err(PipelineError::Incomplete(Box::new(report)));
+        }
+        Ok(report)
+    }
+}
+
+/// Works one message to its disposition and carries it out.
+async fn run_message(
+    inner: Arc<Inner>,
+    msg: Message,
+    lease: CancellationToken,
+    hard: CancellationToken,
+    ack_tx: mpsc::Sender<AckHandle>,
+) {
+    let disposition = message_disposition(&inner, &msg, &lease).await;
+    let disposition = if lease.is_cancelled() {
+        if hard.is_cancelled() {
+            Disposition::Release
+        } else {
+            Disposition::LeaseLost
+        }
+    } else {
+        disposition
+    };
+    if let Ok(mut leases) = inner.leases.lock() {
+        leases.remove(&msg.handle);
+    }
+    match disposition {
+        Disposition::Acknowledge => {
+            // The message's slot is freed without waiting for the delete batch to fill: the
+            // acknowledger deletes it within `ack_linger`, and `run` waits for it on the way out.
+            let _ = ack_tx.send(msg.handle.clone()).await;
+        }
+        Disposition::Keep { why, class, reason } => {
+            Stats::add(&inner.stats.messages_kept, 1);
+            inner.keep(why, &reason);
+            let cfg = &inner.config;
+            let delay = equal_jitter(
+                cfg.visibility_timeout,
+                Duration::from_secs(12 * 3600),
+                msg.attempt.saturating_sub(1),
+            );
+            warn!(message = %msg.id, attempt = msg.attempt, ?class, %reason, ?delay, "message kept for redelivery");
+            let _ = inner
+                .queue
+                .extend(std::slice::from_ref(&msg.handle), delay)
+                .await;
+        }
+        Disposition::Release => {
+            Stats::add(&inner.stats.messages_released, 1);
+            let _ = inner.queue.release(&msg.handle).await;
+        }
+        Disposition::LeaseLost => inner.keep(KeepReason::LeaseLost, &format!("message {}", msg.id)),
+    }
+}
+
+/// Dead-letters what failed permanently once `max_receive_count` is reached (then it may be
+/// acknowledged); until then, or without a dead-letter destination, the message is kept.
+async fn give_up(
+    inner: &Inner,
+    msg: &Message,
+    kind: DeadLetterKind,
+    object: Option<ObjectRef>,
+    why: KeepReason,
+    reason: String,
+    class: ErrorClass,
+) -> Disposition {
+    let exhausted = inner
+        .config
+        .max_receive_count
+        .is_some_and(|max| msg.attempt >= max);
+    if !exhausted {
+        return Disposition::Keep { why, class, reason };
+    }
+    let Some(dead) = &inner.dead else {
+        return Disposition::Keep {
+            why: KeepReason::NoDeadLetterDestination,
+            class,
+            reason: format!("{reason}; no dead-letter destination is set"),
+        };
+    };
+    let item = DeadLetter {
+        kind,
+        reason: reason.clone(),
+        object,
+        message_id: Some(msg.id.clone()),
+        line: None,
+        offset: None,
+        ordinal: None,
+        raw: if kind == DeadLetterKind::Message {
+            msg.body.clone().into_bytes()
+        } else {
+            Vec::new()
+        },
+    };
+    match dead.dead_letter(std::slice::from_ref(&item)).await {
+        Ok(()) => {
+            if kind == DeadLetterKind::Message {
+                Stats::add(&inner.stats.messages_dead_lettered, 1);
+            } else {
+                Stats::add(&inner.stats.objects_dead_lettered, 1);
+            }
+            Disposition::Acknowledge
+        }
+        Err(e) => Disposition::Keep {
+            why: KeepReason::DeadLetterFailed,
+            class,
+            reason: format!("{reason}; dead-letter write failed: {e}"),
+        },
+    }
+}
+
+/// Parses, filters and reads every object of one message: how it should end.
+async fn message_disposition(
+    inner: &Arc<Inner>,
+    msg: &Message,
+    lease: &CancellationToken,
+) -> Disposition {
+    let stats = &inner.stats;
+    let parsed = match notification::parse(&msg.body) {
+        Ok(n) => n,
+        Err(e) => {
+            stats.failure(e.class());
+            let reason = format!("message {}: {e}", msg.id);
+            return give_up(
+                inner,
+                msg,
+                DeadLetterKind::Message,
+                None,
+                KeepReason::NotANotification,
+                reason,
+                ErrorClass::Permanent,
+            )
+            .await;
+        }
+    };
+    for (why, _) in &parsed.ignored {
+        let c = match why {
+            Ignored::TestEvent => &stats.test_events,
+            Ignored::NotObjectCreated => &stats.ignored_not_created,
+            Ignored::DirectoryMarker => &stats.ignored_directory_markers,
+            Ignored::EmptyObject => &stats.ignored_empty_objects,
+        };
+        Stats::add(c, 1);
+    }
+    let mut kept: Option<Disposition> = None;
+    for object in parsed.objects {
+        match inner.config.objects.check(&object.bucket, &object.key) {
+            Ok(()) => {}
+            Err(ObjectRejection::KeyFiltered) => {
+                Stats::add(&stats.objects_filtered, 1);
+                continue;
+            }
+            Err(ObjectRejection::BucketNotAllowed) => {
+                Stats::add(&stats.objects_bucket_not_allowed, 1);
+                stats.failure(ErrorClass::Configuration);
+                let reason = format!(
+                    "bucket '{}' of {object} is not on the allow-list",
+                    object.bucket
+                );
+                match give_up(
+                    inner,
+                    msg,
+                    DeadLetterKind::Message,
+                    Some(object),
+                    KeepReason::BucketNotAllowed,
+                    reason,
+                    ErrorClass::Configuration,
+                )
+                .await
+                {
+                    Disposition::Acknowledge => continue,
+                    keep @ Disposition::Keep { .. } => {
+                        kept.get_or_insert(keep);
+                        continue;
+                    }
+                    other => return other,
+                }
+            }
+        }
+        if let KeyVerdict::Skip(why) = inner.source.accept_key(&object.key) {
+            debug!(%object, why, "skipped by the log source");
+            Stats::add(&stats.objects_skipped_by_source, 1);
+            continue;
+        }
+        match object::process_object(inner, msg, object.clone(), lease).await {
+            Ok(()) => {}
+            Err(Stop::LeaseLost) => return Disposition::LeaseLost,
+            Err(Stop::Store(StoreError::NotFound(what))) => {
+                info!(%what, "object gone before it was read: acknowledged");
+                Stats::add(&stats.objects_gone, 1);
+            }
+            Err(Stop::Store(StoreError::PreconditionFailed(what))) => {
+                info!(%what, "object overwritten since the notification: acknowledged (the new version has its own)");
+                Stats::add(&stats.objects_changed, 1);
+            }
+            Err(stop) => {
+                let class = stop.class();
+                let why = stop.keep_reason();
+                let reason = format!("{object}: {stop}");
+                warn!(%reason, ?class, "object failed");
+                let undecodable = matches!(stop, Stop::Decode(_) | Stop::Crashed(_))
+                    && class == ErrorClass::Permanent;
+                if undecodable {
+                    Stats::add(&stats.objects_undecodable, 1);
+                    match give_up(
+                        inner,
+                        msg,
+                        DeadLetterKind::Object,
+                        Some(object),
+                        why,
+                        reason,
+                        class,
+                    )
+                    .await
+                    {
+                        Disposition::Acknowledge => continue,
+                        keep @ Disposition::Keep { .. } => {
+                            kept.get_or_insert(keep);
+                        }
+                        other => return other,
+                    }
+                } else {
+                    kept.get_or_insert(Disposition::Keep { why, class, reason });
+                    if why == KeepReason::OutputClosed {
+                        // Nothing more can be delivered: the rest of the message waits too.
+                        break;
+                    }
+                }
+            }
+        }
+        if lease.is_cancelled() {
+            return Disposition::LeaseLost;
+        }
+    }
+    kept.unwrap_or(Disposition::Acknowledge)
+}
