@@ -1,6 +1,6 @@
 //! The connectivity check (the CLI's `s3conn test`): do the credentials and the network reach the queue and the buckets?
 //!
-//! It uses only the permissions the seed's IAM policy grants, and changes nothing:
+//! It uses only the permissions of the README's minimal IAM policy, and changes nothing:
 //! - `sqs:ReceiveMessage` with `VisibilityTimeout=0` and `WaitTimeSeconds=0`, at most one message,
 //!   so no message is hidden from a running connector. (SQS still counts the receive in the
 //!   message's `ApproximateReceiveCount`, which a redrive policy compares with `maxReceiveCount`.)
@@ -8,7 +8,7 @@
 //!   `key_prefix`), then `s3:GetObject` of the first byte of the key listed, or of a key that does
 //!   not exist when the listing is empty (`404 NoSuchKey` then proves the permission).
 //!
-//! Each failure is reported with its HTTP status class and the recommendation of the seed's table.
+//! Each failure is reported with its HTTP status class and a recommendation for that class.
 
 use std::fmt;
 
@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::config::ConnectorConfig;
 use crate::error::{AwsError, AwsErrorKind};
 
-/// The class of a failed check, as in the seed's table of HTTP statuses.
+/// The class of a failed check, by HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub enum StatusClass {
@@ -124,7 +124,7 @@ impl StatusClass {
 /// Why a check failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckFailure {
-    /// The status class of the seed's table.
+    /// The HTTP status class of the failure.
     pub status_class: StatusClass,
     /// The HTTP status received, when there was a response.
     pub http_status: Option<u16>,

@@ -126,7 +126,7 @@ impl Rule {
     }
 }
 
-/// The record filters of a connector (the seed's "Log Filters").
+/// The record filters of a connector (keep or drop events by field value).
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilters {
     keep: Vec<Rule>,

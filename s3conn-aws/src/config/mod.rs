@@ -11,8 +11,8 @@
 //! seconds), the connector waits `idle_interval` before polling again. The default, 0, is
 //! continuous long polling: a message is picked up within a second of its arrival, and an idle
 //! connector makes one `ReceiveMessage` request per 20 seconds, about 130,000 requests a month,
-//! which is about US$0.05 a month at SQS's list price of US$0.40 per million requests. The seed's
-//! product waits 5 minutes: 16 times fewer empty receives (one per 5 min 20 s), but up to 5
+//! which is about US$0.05 a month at SQS's list price of US$0.40 per million requests. Products that poll
+//! on a timer often wait 5 minutes: 16 times fewer empty receives (one per 5 min 20 s), but up to 5
 //! minutes of added latency after every quiet period. Set it only when request count matters more
 //! than latency.
 //!
@@ -73,13 +73,13 @@ pub struct ConnectorConfig {
     pub queue_url: QueueUrl,
     /// Expected compression: `auto` (default, by magic bytes), `gzip`, `zstd` or `text`.
     pub file_type: FileType,
-    /// The seed's "multiple logs per file": one JSON event per line (sets `framing` to `lines`).
+    /// "Multiple logs per file": one JSON event per line (sets `framing` to `lines`).
     pub multiple_logs_per_file: bool,
     /// How events are delimited: `auto` (default), `single` or `lines`.
     pub framing: Framing,
     /// Log source: a registered id or a path to a declarative spec (resolved by the caller).
     pub log_source: String,
-    /// Log filters (the seed's "Log Filters"), validated.
+    /// Log filters, validated.
     pub log_filters: Vec<FilterSpec>,
     /// Give up on a message failing permanently after this many deliveries: dead-letter it, then
     /// acknowledge. Unset (default): keep it for the queue's own redrive policy.

@@ -12,8 +12,8 @@ pub enum QueueUrlForm {
     Standard,
     /// `https://REGION.queue.amazonaws.com/ACCOUNT/NAME` or `https://queue.amazonaws.com/...`.
     Legacy,
-    /// `https://REGION.amazonaws.com/ACCOUNT/NAME`, the form the seed documents.
-    Seed,
+    /// `https://REGION.amazonaws.com/ACCOUNT/NAME`: a regional host without the `sqs.` label.
+    Regional,
     /// Any other host: an endpoint override (moto, LocalStack, ElasticMQ), e.g. `http://127.0.0.1:5000/ACCOUNT/NAME`.
     Custom,
 }
@@ -221,7 +221,7 @@ fn aws_host_form(host: &str) -> Result<(QueueUrlForm, Option<String>), String> {
             ["sqs" | "sqs-fips", region] => (QueueUrlForm::Standard, Some(*region)),
             [region, "queue"] => (QueueUrlForm::Legacy, Some(*region)),
             ["queue"] => (QueueUrlForm::Legacy, Some("us-east-1")),
-            [region] => (QueueUrlForm::Seed, Some(*region)),
+            [region] => (QueueUrlForm::Regional, Some(*region)),
             _ => return Err(format!("{host:?} is not an SQS host name")),
         };
         return match region {
@@ -277,7 +277,7 @@ mod tests {
             ),
             (
                 "https://us-west-2.amazonaws.com/123456789012/q",
-                QueueUrlForm::Seed,
+                QueueUrlForm::Regional,
                 Some("us-west-2"),
             ),
             (
