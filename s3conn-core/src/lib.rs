@@ -5,6 +5,7 @@
 //! [`source::LogSource`] normalizes each event into a [`record::Record`]; a [`sink::Sink`] takes
 //! batches of records, and only then is the message acknowledged. See `DESIGN.md`.
 
+pub mod concurrency;
 pub mod decode;
 pub mod error;
 pub mod filter;
@@ -16,6 +17,7 @@ pub mod pipeline;
 pub mod process;
 pub mod queue;
 pub mod record;
+pub mod replay;
 pub mod sink;
 pub mod source;
 pub mod stats;
@@ -25,6 +27,7 @@ pub mod time;
 pub use error::{Classify, ErrorClass};
 pub use pipeline::{Pipeline, PipelineConfig, PipelineError};
 pub use queue::{AckHandle, Message, Queue, QueueError};
+pub use replay::{Replay, ReplayError, ReplayOutcome};
 pub use record::{Normalized, ObjectContext, Outcome, Record};
 pub use sink::{DeadLetter, DeadLetterSink, Sink, SinkError};
 pub use source::{Event, KeyVerdict, LogSource, SourceInfo, SourceRegistry};
