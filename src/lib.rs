@@ -8,14 +8,23 @@
 //!
 //! # Cargo features
 //!
-//! | feature | default | what it adds | crates (`cargo tree -e normal`) |
-//! |---|---|---|---|
-//! | *(none)* | | the engine: traits, pipeline, decoding, local and in-memory backends, [`Replay`] | 63 |
-//! | `sources` | via the source features | the registry, declarative sources, [`resolve_source`] | 66 |
-//! | `cloudtrail`, `crowdstrike`, `generic`, `proofpoint`, `teleport` | yes | one built-in source each (each turns on `sources`) | 66 |
-//! | `aws` | yes | [`Connector`], [`ConnectorConfig`], [`ConnectorJob`], [`aws`], [`aws_sdk_s3`], [`aws_sdk_sqs`] | 184 (all but `cli`) |
-//! | `cli` | yes | the `s3conn` binary (clap, indicatif, tracing-subscriber; turns on `aws` and `sources`) | 208 |
-//! | `testing` | no | [`testing`]: the moto launcher, a scripted HTTP server, the fault proxy | |
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `sources` | via the source features | the registry, declarative sources, [`resolve_source`] |
+//! | `cloudtrail`, `crowdstrike`, `generic`, `proofpoint`, `teleport` | yes | one built-in source each (each turns on `sources`) |
+//! | `aws` | yes | [`Connector`], [`ConnectorConfig`], [`ConnectorJob`] (with `sources`), [`aws`], [`aws_sdk_s3`], [`aws_sdk_sqs`] |
+//! | `cli` | yes | the `s3conn` binary (clap, indicatif, tracing-subscriber; turns on `aws` and `sources`) |
+//! | `testing` | no | [`testing`]: the moto launcher, a scripted HTTP server, the fault proxy |
+//!
+//! Crates in the normal dependency tree (`cargo tree -e normal`, s3conn included):
+//!
+//! | features | crates |
+//! |---|---|
+//! | `--no-default-features` (the engine alone) | 53 |
+//! | `--no-default-features --features generic` (one source; any number of sources is the same) | 63 |
+//! | `--no-default-features --features aws` | 186 |
+//! | `--no-default-features --features aws,cloudtrail,crowdstrike,generic,proofpoint,teleport` (the library, no CLI) | 187 |
+//! | default (`aws`, all sources, `cli`) | 213 |
 //!
 //! `cargo build --no-default-features` builds the engine alone: no AWS SDK, no log source (bring
 //! your own [`LogSource`], or add `--features generic` for one built-in source).
