@@ -19,8 +19,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::primitives::ByteStream;
-use futures::{StreamExt, TryStreamExt};
+use s3conn::aws_sdk_s3::primitives::ByteStream;
+use s3conn::futures::{self, StreamExt, TryStreamExt};
+use s3conn::tokio;
 use s3conn::aws::testing::Moto;
 use s3conn::aws::AwsClients;
 
