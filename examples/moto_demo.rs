@@ -19,11 +19,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use s3conn::aws::testing::Moto;
+use s3conn::aws::AwsClients;
 use s3conn::aws_sdk_s3::primitives::ByteStream;
 use s3conn::futures::{self, StreamExt, TryStreamExt};
 use s3conn::tokio;
-use s3conn::aws::testing::Moto;
-use s3conn::aws::AwsClients;
 
 /// Uploads at once in bench mode.
 const UPLOADS_IN_FLIGHT: usize = 8;

@@ -14,7 +14,7 @@
 //! | `cloudtrail`, `crowdstrike`, `generic`, `proofpoint`, `teleport` | yes | one built-in source each (each turns on `sources`) |
 //! | `aws` | yes | [`Connector`], [`ConnectorConfig`], [`ConnectorJob`] (with `sources`), [`aws`], [`aws_sdk_s3`], [`aws_sdk_sqs`] |
 //! | `cli` | yes | the `s3conn` binary (clap, indicatif, tracing-subscriber; turns on `aws` and `sources`) |
-//! | `testing` | no | [`testing`]: the moto launcher, a scripted HTTP server, the fault proxy |
+//! | `testing` | no | `s3conn::testing`: the moto launcher, a scripted HTTP server, the fault proxy |
 //!
 //! Crates in the normal dependency tree (`cargo tree -e normal`, s3conn included):
 //!
