@@ -166,8 +166,10 @@ pub fn collect(args: CollectArgs) -> ExitCode {
             if let Some(path) = &args.stats {
                 std::fs::write(path, stats_json(&stats, &job)).map_err(|e| format!("{}: {e}", path.display()))?;
             }
-            // TODO(coordinator): decide from the run report's status once `Pipeline::run` returns one.
-            if stats.messages_kept > 0 {
+            // TODO(coordinator): decide from the run report's status once `Pipeline::run` returns
+            // one. A continuous run keeps failing messages for redelivery by design (they are
+            // retried later), so only a drain that kept messages fails.
+            if args.drain && stats.messages_kept > 0 {
                 let kept = match stats.messages_kept {
                     1 => "1 message was".to_owned(),
                     n => format!("{n} messages were"),
