@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 mb="${1:-300}"
 work="${2:-/tmp/s3conn-compare}"
 mkdir -p "$work"
-cargo build --release --quiet --example s3conn --example perf
+cargo build --release --quiet --bin s3conn --example perf
 bin=target/release/examples
 . benches/timing.sh
 one="taskset -c 0"
@@ -30,7 +30,7 @@ for kind in cloudtrail fdr; do
   printf '%-14s %-34s %8s %10s %7s %8s %9s\n' "$kind" "gzip -dc, one core" "$(rate "$bytes" "$s")" - "$(cpu)" "$(rss)" -
   time_v $one $bin/perf gunzip "$file"; floor=$(secs)
   printf '%-14s %-34s %8s %10s %7s %8s %9s\n' "$kind" "our decompress-only, one core" "$(rate "$bytes" "$floor")" - "$(cpu)" "$(rss)" "1.00"
-  replay=($bin/s3conn replay --source "$source" --concurrency 1 --dead-letter "$work/dead" "$file")
+  replay=(target/release/s3conn replay --source "$source" --concurrency 1 --dead-letter "$work/dead" "$file")
   time_v $one "${replay[@]}"; s=$(secs)
   printf '%-14s %-34s %8s %10s %7s %8s %9s\n' "$kind" "s3conn replay, one core" "$(rate "$bytes" "$s")" "$(awk -v r="$records" -v s="$s" 'BEGIN{printf "%.0f", r/s}')" "$(cpu)" "$(rss)" "$(ratio "$floor" "$s")"
   time_v "${replay[@]}"; s=$(secs)
@@ -40,7 +40,7 @@ done
 dir="$work/objects"
 if [ ! -d "$dir" ]; then $bin/perf gen cloudtrail "$mb" "$dir" --gzip --objects 100 > "$work/objects.records"; fi
 bytes=$(cat "$dir"/*.gz | gzip -dc | wc -c)
-time_v $one $bin/s3conn replay --source aws-cloudtrail --dead-letter "$work/dead" "$dir"; single=$(secs)
+time_v $one target/release/s3conn replay --source aws-cloudtrail --dead-letter "$work/dead" "$dir"; single=$(secs)
 printf '%-14s %-34s %8s %10s %7s %8s\n' "100 objects" "replay, one core" "$(rate "$bytes" "$single")" - "$(cpu)" "$(rss)"
-time_v $bin/s3conn replay --source aws-cloudtrail --dead-letter "$work/dead" "$dir"; all=$(secs)
+time_v target/release/s3conn replay --source aws-cloudtrail --dead-letter "$work/dead" "$dir"; all=$(secs)
 printf '%-14s %-34s %8s %10s %7s %8s %9s\n' "100 objects" "replay, all cores" "$(rate "$bytes" "$all")" - "$(cpu)" "$(rss)" "x$(ratio "$single" "$all")"

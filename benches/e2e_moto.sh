@@ -15,7 +15,7 @@ records="${2:-1000}"
 work="${3:-/tmp/s3conn-e2e}"
 rm -rf "$work"
 mkdir -p "$work"
-cargo build --release --quiet --example s3conn --example moto_demo
+cargo build --release --quiet --features testing --bin s3conn --example moto_demo
 bin=target/release/examples
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -33,7 +33,7 @@ loaded=$(date +%s.%N)
 messages=$(awk '/messages in the queue/ {print $2}' "$work/setup.txt")
 echo "loaded $objects objects x $records records ($messages messages in the queue) in $(awk -v a="$started" -v b="$loaded" 'BEGIN{printf "%.1f", b-a}') s"
 
-/usr/bin/time -v $bin/s3conn collect --config "$work/connector.toml" --drain --poll-wait 1 \
+/usr/bin/time -v target/release/s3conn collect --config "$work/connector.toml" --drain --poll-wait 1 \
   --status-interval 0 --dead-letter "$work/dead" --stats "$work/stats.json" \
   > "$work/records.ndjson" 2> "$work/time.txt" || { cat "$work/time.txt"; exit 1; }
 grep 's3conn collect: done' "$work/time.txt" || true

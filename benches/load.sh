@@ -15,5 +15,5 @@ export S3CONN_LOAD_RECORDS="${2:-100}"
 profile=(--release)
 if [ "${S3CONN_LOAD_PROFILE:-release}" = dev ]; then profile=(); fi
 # `cargo test --test load` does not build the example the test runs.
-cargo build "${profile[@]}" -p s3conn --example s3conn
+cargo build "${profile[@]}" -p s3conn --bin s3conn
 exec cargo test "${profile[@]}" -p s3conn --test load -- --nocapture

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 object_mb="${1:-1}"
 work="${2:-/tmp/s3conn-memory}"
 mkdir -p "$work"
-cargo build --release --quiet --example s3conn --example perf
+cargo build --release --quiet --bin s3conn --example perf
 bin=target/release/examples
 . benches/timing.sh
 row() { printf '%-44s %14s %10s %9s %9s\n' "$@"; }
@@ -29,13 +29,13 @@ done
 
 row input "decompressed" records "wall s" "RSS MiB"
 bytes=$(gzip -dc "$big" | wc -c)
-time_v $bin/s3conn replay --source aws-cloudtrail --concurrency 1 --dead-letter "$work/dead" "$big"
+time_v target/release/s3conn replay --source aws-cloudtrail --concurrency 1 --dead-letter "$work/dead" "$big"
 row "1 object, replay --concurrency 1" "$(awk -v b="$bytes" 'BEGIN{printf "%.2f GiB", b/2^30}')" "$(cat "$big.records")" "$(secs)" "$(rss)"
 # On all cores, then on one object at a time (less noise from how objects overlap).
 for concurrency in "" 1; do
   for n in 100 1000; do
     dir="$work/objects-$n"
-    time_v $bin/s3conn replay --source aws-cloudtrail ${concurrency:+--concurrency $concurrency} --dead-letter "$work/dead" "$dir"
+    time_v target/release/s3conn replay --source aws-cloudtrail ${concurrency:+--concurrency $concurrency} --dead-letter "$work/dead" "$dir"
     row "$n objects of $object_mb MB, replay${concurrency:+ --concurrency $concurrency}" "$(awk -v n="$n" -v m="$object_mb" 'BEGIN{printf "%d MB", n*m}')" "$(cat "$dir.records")" "$(secs)" "$(rss)"
   done
 done

@@ -29,13 +29,13 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use s3conn::core::decode::{
+use s3conn::s3conn_core::decode::{
     DecoderConfig, Decompressor, FileType, Framer, Framing, JsonFramer, Limits,
     SniffingDecompressor,
 };
-use s3conn::core::json::Validator;
-use s3conn::core::process::process_object_bytes;
-use s3conn::core::{Event, LogSource, ObjectContext, ObjectRef, Record};
+use s3conn::s3conn_core::json::Validator;
+use s3conn::s3conn_core::process::process_object_bytes;
+use s3conn::s3conn_core::{Event, LogSource, ObjectContext, ObjectRef, Record};
 
 /// Decompressed bytes per corpus: small enough for `--quick` to finish in a few minutes.
 const SIZE: u64 = 4 << 20;

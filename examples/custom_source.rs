@@ -1,29 +1,27 @@
-//! An integrator's own log source, written in Rust, end to end.
+//! An integrator's own log source, written in Rust, end to end — using nothing but the `s3conn`
+//! facade, so this file compiles unchanged in another crate that depends on `s3conn`.
 //!
 //! The source below reads JSON access logs of a fictional web gateway ("Acme Gateway"), which
-//! writes gzip NDJSON objects to S3 such as:
+//! writes NDJSON objects to S3 such as:
 //!
 //! ```json
 //! {"@t":"2024-05-01T12:00:00.250+02:00","route":"GET /login","client":"198.51.100.7:40122","who":{"login":"maria"},"status":401,"node":"gw-3"}
 //! ```
 //!
-//! It is registered next to the built-in sources, an object is run through
-//! `process_object_bytes` (the pipeline's decode + normalize path: gzip sniffed from the bytes,
-//! NDJSON framing, one `Record` per event), and the records are printed as NDJSON, the way a sink
-//! would receive them. Run it with `cargo run --example custom_source`.
+//! It is registered next to the built-in sources, a directory of sample objects is replayed
+//! through the whole pipeline (the same decode → normalize → sink path as production), and the
+//! records are printed as NDJSON, the way a sink receives them. Run it with
+//! `cargo run --example custom_source`.
 
 use std::borrow::Cow;
 use std::io::Write;
 use std::sync::Arc;
 
-use s3conn_core::decode::DecoderConfig;
-use s3conn_core::process::process_object_bytes;
-use s3conn_core::time::parse_rfc3339;
-use s3conn_core::{
-    Event, KeyVerdict, LogSource, Normalized, ObjectContext, ObjectRef, Outcome, SourceInfo,
-    SourceRegistry,
-};
-use serde::Deserialize;
+use s3conn::prelude::*;
+use s3conn::record::Outcome;
+use s3conn::source::KeyVerdict;
+use s3conn::time::parse_rfc3339;
+use s3conn::Deserialize;
 
 /// The Acme Gateway access-log source.
 #[derive(Debug)]
@@ -47,6 +45,7 @@ impl AcmeGateway {
 
 /// Only the fields the source needs, borrowed from the event text (no full parse).
 #[derive(Deserialize)]
+#[serde(crate = "s3conn::serde")]
 struct AccessLine<'a> {
     #[serde(rename = "@t", borrow)]
     t: Option<Cow<'a, str>>,
@@ -62,6 +61,7 @@ struct AccessLine<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(crate = "s3conn::serde")]
 struct Who<'a> {
     #[serde(borrow)]
     login: Option<Cow<'a, str>>,
@@ -112,8 +112,9 @@ impl LogSource for AcmeGateway {
     }
 }
 
-/// A gzip NDJSON object as the gateway would upload it (one line is not an access line).
-fn sample_object() -> Vec<u8> {
+/// The objects the gateway would upload: one access log (one line is not an access line) and
+/// a health snapshot the source skips.
+fn write_samples(dir: &std::path::Path) -> std::io::Result<()> {
     let lines = concat!(
         r#"{"@t":"2024-05-01T12:00:00.250+02:00","route":"GET /login","client":"198.51.100.7:40122","who":{"login":"maria"},"status":401,"node":"gw-3"}"#,
         "\n",
@@ -122,49 +123,51 @@ fn sample_object() -> Vec<u8> {
         r#""gateway restarted""#,
         "\n",
     );
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    // Writing to a Vec cannot fail.
-    let _ = gz.write_all(lines.as_bytes());
-    gz.finish().unwrap_or_default()
+    let logs = dir.join("acme/gw-3/2024/05/01");
+    std::fs::create_dir_all(&logs)?;
+    std::fs::write(logs.join("access-1200.json"), lines)?;
+    std::fs::write(logs.join("health.json"), r#"{"ok":true}"#)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[s3conn::tokio::main(crate = "s3conn::tokio")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A registry with the built-in sources and ours.
-    let mut registry = SourceRegistry::new();
-    s3conn_sources::register_builtin(&mut registry)?;
+    let mut registry = builtin_registry();
     registry.register(Arc::new(AcmeGateway::new()))?;
-    eprint!("{}", s3conn_sources::catalog_table(&registry));
+    eprint!("{}", s3conn::sources::catalog_table(&registry));
 
-    // 2. One object, decoded with the standard decoder (gzip is sniffed from the bytes).
-    let source = registry.get("acme-gateway")?;
-    let key = "acme/gw-3/2024/05/01/access-1200.json.gz";
-    if let KeyVerdict::Skip(reason) = source.accept_key(key) {
-        eprintln!("skipped {key}: {reason}");
-        return Ok(());
-    }
-    let bytes = sample_object();
-    let ctx = ObjectContext::new(
-        ObjectRef::new("acme-logs", key),
-        Some(Arc::from("tenant-a")),
-        Some(Arc::from("acme-prod")),
-        Some(1_714_564_800_000),
-    );
-    // 3. Decode and normalize through the pipeline's own path, then write what a sink receives.
-    let output = process_object_bytes(&source, &DecoderConfig::default(), ctx, &bytes);
+    // 2. A directory of objects, replayed through the pipeline with our source.
+    let dir = std::env::temp_dir().join(format!("acme-gateway-{}", std::process::id()));
+    write_samples(&dir)?;
+    let sink = Arc::new(MemorySink::new());
+    let dead_letter = Arc::new(MemoryDeadLetter::new());
+    let mut config = Replay::config(None);
+    config.tenant = Some("tenant-a".to_owned());
+    config.connector = Some("acme-prod".to_owned());
+    let outcome = Replay::from_paths(&[&dir])?
+        .run(
+            registry.get("acme-gateway")?,
+            sink.clone(),
+            dead_letter.clone(),
+            config,
+        )
+        .await?;
+    std::fs::remove_dir_all(&dir)?;
+
+    // 3. What a sink receives.
     let mut out = Vec::new();
-    for record in &output.records {
+    for record in sink.records() {
         record.write_ndjson(&mut out);
     }
     std::io::stdout().write_all(&out)?;
-    for dead in &output.dead_letters {
+    for dead in dead_letter.items() {
         eprintln!("dead letter: {}", dead.reason);
     }
-    let summary = output.result?;
     eprintln!(
-        "{} records from {} compressed bytes ({} decompressed)",
-        output.records.len(),
-        summary.compressed_bytes,
-        summary.decompressed_bytes
+        "{} records from {} objects ({} skipped by the source)",
+        sink.len(),
+        outcome.objects,
+        outcome.stats.objects_skipped_by_source
     );
     Ok(())
 }

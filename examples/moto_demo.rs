@@ -3,8 +3,8 @@
 //!
 //! ```sh
 //! moto_server -H 127.0.0.1 -p 5000 &
-//! cargo run --example moto_demo -- http://127.0.0.1:5000 > /tmp/s3conn-moto.toml
-//! cargo run --example s3conn -- collect --config /tmp/s3conn-moto.toml --drain
+//! cargo run --example moto_demo --features testing -- http://127.0.0.1:5000 > /tmp/s3conn-moto.toml
+//! cargo run -- collect --config /tmp/s3conn-moto.toml --drain
 //! ```
 //!
 //! Without options it uploads the sample CloudTrail files of `examples/data/cloudtrail`. With
@@ -19,10 +19,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::primitives::ByteStream;
-use futures::{StreamExt, TryStreamExt};
 use s3conn::aws::testing::Moto;
 use s3conn::aws::AwsClients;
+use s3conn::aws_sdk_s3::primitives::ByteStream;
+use s3conn::futures::{self, StreamExt, TryStreamExt};
+use s3conn::tokio;
 
 /// Uploads at once in bench mode.
 const UPLOADS_IN_FLIGHT: usize = 8;

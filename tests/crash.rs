@@ -164,7 +164,7 @@ async fn collect_killed_at_many_points_loses_nothing() {
     );
 }
 
-/// The crash hook of `s3conn collect` (test-only; `examples/s3conn/test_hooks.rs`): exit right
+/// The crash hook of `s3conn collect` (test-only; `src/bin/s3conn/test_hooks.rs`): exit right
 /// after the N-th sink write, before its acknowledgement.
 const ABORT_AFTER_SINK: &str = "S3CONN_TEST_ABORT_AFTER_SINK";
 /// The exit code of a run stopped by the hook.

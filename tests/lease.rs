@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use common::{tag, World};
 use s3conn::aws::Connector;
-use s3conn::core::{Pipeline, Record, Sink, SinkError, StatsSnapshot};
+use s3conn::{Pipeline, Record, Sink, SinkError, StatsSnapshot};
 use tokio_util::sync::CancellationToken;
 
 /// The visibility timeout of both consumers.

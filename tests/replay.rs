@@ -6,15 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The `s3conn` example binary built by `cargo test`.
+/// The `s3conn` binary built by `cargo test`.
 fn s3conn() -> Command {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir
-        .join("examples")
-        .join(format!("s3conn{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "build the example first: {}", bin.display());
-    Command::new(bin)
+    Command::new(env!("CARGO_BIN_EXE_s3conn"))
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {

@@ -9,8 +9,8 @@
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 
-use s3conn::core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
-use s3conn::core::json::FieldSpan;
+use s3conn::s3conn_core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
+use s3conn::s3conn_core::json::FieldSpan;
 
 /// The corpora the generator writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -114,7 +114,7 @@ impl Connector {
             tenant: c.tenant.clone(),
             connector: Some(c.name.clone()),
             max_objects_in_flight: c.concurrency,
-            max_messages_in_flight: c.concurrency.saturating_mul(5).max(10),
+            max_messages_in_flight: s3conn_core::concurrency::messages_in_flight(c.concurrency),
             receive_batch: crate::sqs::SQS_BATCH_MAX,
             receive_wait: crate::sqs::SQS_MAX_WAIT,
             idle_interval: c.idle_interval,

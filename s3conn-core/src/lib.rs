@@ -6,6 +6,7 @@
 //! batches of records, and only then is the message acknowledged. See `DESIGN.md`.
 
 pub mod backoff;
+pub mod concurrency;
 pub mod decode;
 pub mod error;
 pub mod filter;
@@ -17,6 +18,7 @@ pub mod pipeline;
 pub mod process;
 pub mod queue;
 pub mod record;
+pub mod replay;
 pub mod sink;
 pub mod source;
 pub mod stats;
@@ -31,6 +33,7 @@ pub use pipeline::{
 };
 pub use queue::{AckHandle, Message, Queue, QueueError};
 pub use record::{Normalized, ObjectContext, Outcome, Record, SourceInfo};
+pub use replay::{Replay, ReplayError, ReplayOutcome};
 pub use sink::{DeadLetter, DeadLetterSink, Sink, SinkError};
 pub use source::{Event, KeyVerdict, LogSource, SourceRegistry};
 pub use stats::{Stats, StatsSnapshot};

@@ -10,14 +10,9 @@ use std::process::Command;
 use s3conn::aws::testing::{unique, Moto, REGION};
 use s3conn::aws::AwsClients;
 
-/// The `s3conn` example binary next to this test's executable.
+/// The `s3conn` binary built by `cargo test` for the root suites.
 pub fn s3conn() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    Command::new(
-        dir.join("examples")
-            .join(format!("s3conn{}", std::env::consts::EXE_SUFFIX)),
-    )
+    Command::new(env!("CARGO_BIN_EXE_s3conn"))
 }
 
 pub fn gzip(data: &[u8]) -> Vec<u8> {

@@ -9,8 +9,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use s3conn::core::{Record, Sink, SinkError};
+use s3conn::async_trait;
+use s3conn::{Record, Sink, SinkError};
 
 /// The environment variable of the crash hook.
 pub const ABORT_AFTER_SINK: &str = "S3CONN_TEST_ABORT_AFTER_SINK";

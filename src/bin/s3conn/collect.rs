@@ -6,10 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use s3conn::aws::{Connector, ConnectorConfig, QueueUrl, SqsDeadLetter, SqsQueue};
-use s3conn::core::sink::{DirectoryDeadLetter, NdjsonSink};
-use s3conn::core::{DeadLetterSink, LogSource, Sink, StatsSnapshot};
-use tokio_util::sync::CancellationToken;
+use s3conn::tokio;
+use s3conn::{
+    CancellationToken, ConnectorConfig, ConnectorJob, DeadLetterDestination, NdjsonSink, RunStatus,
+    Sink, StatsSnapshot,
+};
+
+use crate::closed_stdout::stdout_sink;
+use crate::summary::collect_status;
 
 /// Arguments of `s3conn collect`.
 #[derive(Debug, Args)]
@@ -51,40 +55,16 @@ pub struct TestArgs {
     json: bool,
 }
 
-/// The log source a configuration names: a registered id or a path to a declarative spec.
-pub fn resolve_source(name: &str, base: &Path) -> Result<Arc<dyn LogSource>, String> {
-    let registry = s3conn::sources::builtin_registry();
-    if let Ok(source) = registry
-        .get(name)
-        .or_else(|_| registry.get(&name.replace('_', "-")))
-    {
-        return Ok(source);
-    }
-    let path = base.join(name);
-    if name.ends_with(".toml") || name.ends_with(".json") || path.exists() {
-        let spec = s3conn::sources::DeclarativeSource::from_path(&path)
-            .map_err(|e| format!("log_source {}: {e}", path.display()))?;
-        return Ok(Arc::new(spec));
-    }
-    registry.get(name).map_err(|e| format!("log_source: {e}"))
-}
-
 fn load(path: &Path) -> Result<ConnectorConfig, String> {
     ConnectorConfig::from_file(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Where dead-lettered items go: the `--dead-letter-queue` (on the connector's SQS client and
-/// endpoint) or the `--dead-letter` directory.
-fn dead_letter(
-    args: &CollectArgs,
-    connector: &Connector,
-) -> Result<Arc<dyn DeadLetterSink>, String> {
-    let Some(url) = &args.dead_letter_queue else {
-        return Ok(Arc::new(DirectoryDeadLetter::new(&args.dead_letter)));
-    };
-    let url = QueueUrl::parse(url).map_err(|e| format!("--dead-letter-queue: {e}"))?;
-    let queue = SqsQueue::new(connector.clients().sqs.clone(), url.api_url());
-    Ok(Arc::new(SqsDeadLetter::new(Arc::new(queue))))
+/// Where dead-lettered items go: the `--dead-letter-queue` or the `--dead-letter` directory.
+fn dead_letter(args: &CollectArgs) -> DeadLetterDestination {
+    match &args.dead_letter_queue {
+        Some(url) => DeadLetterDestination::Queue(url.clone()),
+        None => DeadLetterDestination::Directory(args.dead_letter.clone()),
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -94,34 +74,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
-fn status_line(s: &StatsSnapshot, backend: &Connector) -> String {
-    let requests = backend.requests();
-    let per_message = requests.sqs_total() as f64 / s.messages_received.max(1) as f64;
-    format!(
-        "messages {} (acked {}, kept {}), objects {}, records {} (dead-lettered {}), {:.1} MB read, lag {:.1} s, failures {}/{}/{} (retryable/permanent/config), retries {} (+{} SQS/S3 request retries), requests: {requests}, {per_message:.3} SQS requests per message",
-        s.messages_received,
-        s.messages_acknowledged,
-        s.messages_kept,
-        s.objects_processed,
-        s.records_delivered,
-        s.records_dead_lettered + s.objects_dead_lettered + s.messages_dead_lettered,
-        s.bytes_read as f64 / 1e6,
-        s.lag_ms as f64 / 1e3,
-        s.failures_retryable,
-        s.failures_permanent,
-        s.failures_configuration,
-        s.retries,
-        backend.retries(),
-    )
+fn status_line(s: &StatsSnapshot, job: &ConnectorJob) -> String {
+    let connector = job.connector();
+    collect_status(s, &connector.requests(), connector.retries())
 }
 
 /// The final `--stats` JSON: the pipeline's counters plus the SQS and S3 requests by API.
-fn stats_json(s: &StatsSnapshot, backend: &Connector) -> String {
+fn stats_json(s: &StatsSnapshot, job: &ConnectorJob) -> String {
+    use s3conn::serde_json;
     let mut value = serde_json::to_value(s).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
         map.insert(
             "requests".into(),
-            serde_json::to_value(backend.requests()).unwrap_or_default(),
+            serde_json::to_value(job.connector().requests()).unwrap_or_default(),
         );
     }
     serde_json::to_string_pretty(&value).unwrap_or_default()
@@ -149,15 +114,8 @@ async fn signals(token: CancellationToken) {
 /// Runs `s3conn collect`.
 pub fn collect(args: CollectArgs) -> ExitCode {
     let result = (|| -> Result<ExitCode, String> {
-        let config = load(&args.config)?;
-        let base = args
-            .config
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let source = resolve_source(&config.log_source, &base)?;
         let sink: Arc<dyn Sink> = match &args.output {
-            None => Arc::new(NdjsonSink::stdout()),
+            None => Arc::new(stdout_sink()),
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 let stamp = std::time::SystemTime::now()
@@ -171,27 +129,25 @@ pub fn collect(args: CollectArgs) -> ExitCode {
         let sink = crate::test_hooks::with_test_hooks(sink)?;
         let rt = runtime()?;
         rt.block_on(async {
-            let connector = Connector::new(config).await.map_err(|e| e.to_string())?;
-            let mut pipeline_config = connector.pipeline_config();
-            pipeline_config.drain = args.drain;
-            pipeline_config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
-            let pipeline = connector
-                .pipeline(source, sink)
-                .config(pipeline_config)
-                .dead_letter(dead_letter(&args, &connector)?)
-                .build();
+            let mut job = ConnectorJob::from_config_file(&args.config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let config = job.pipeline_config_mut();
+            config.drain = args.drain;
+            config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
+            let pipeline = job.pipeline(sink, &dead_letter(&args)).map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
             tokio::spawn(signals(shutdown.clone()));
-            let backend = Arc::new(connector.clone());
+            let job = Arc::new(job);
             if args.status_interval > 0 {
                 let stats = pipeline.stats();
-                let backend = backend.clone();
+                let job = job.clone();
                 let every = Duration::from_secs(args.status_interval);
                 let stop = shutdown.clone();
                 tokio::spawn(async move {
                     loop {
                         tokio::select! {
-                            _ = tokio::time::sleep(every) => eprintln!("s3conn collect: {}", status_line(&stats.snapshot(), &backend)),
+                            _ = tokio::time::sleep(every) => eprintln!("s3conn collect: {}", status_line(&stats.snapshot(), &job)),
                             _ = stop.cancelled() => return,
                         }
                     }
@@ -199,18 +155,24 @@ pub fn collect(args: CollectArgs) -> ExitCode {
             }
             let result = pipeline.run(shutdown.clone()).await;
             shutdown.cancel();
-            let stats = match result {
-                Ok(report) => report.stats,
-                // Kept messages are reported below.
-                Err(s3conn::core::PipelineError::Incomplete(report)) => report.stats,
-                Err(e) => return Err(e.to_string()),
+            let report = match result {
+                Ok(report) => report,
+                // A drain that kept messages: reported below.
+                Err(s3conn::PipelineError::Incomplete(report)) => *report,
+                Err(e) => {
+                    eprintln!("s3conn collect: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
             };
-            eprintln!("s3conn collect: done: {}", status_line(&stats, &backend));
+            let stats = report.stats;
+            eprintln!("s3conn collect: done: {}", status_line(&stats, &job));
             if let Some(path) = &args.stats {
-                std::fs::write(path, stats_json(&stats, &backend)).map_err(|e| format!("{}: {e}", path.display()))?;
+                std::fs::write(path, stats_json(&stats, &job)).map_err(|e| format!("{}: {e}", path.display()))?;
             }
-            if args.drain && stats.messages_kept > 0 {
-                eprintln!("s3conn collect: {} messages were kept for redelivery (see the warnings above)", stats.messages_kept);
+            // Kept messages are redelivered later (to this or another worker), but a run that had
+            // to keep any did not do all it received: say why and exit 1, in either mode.
+            if let RunStatus::Kept(_) = report.status {
+                eprintln!("s3conn collect: {} (see the warnings above)", report.status);
                 return Ok(ExitCode::FAILURE);
             }
             Ok(ExitCode::SUCCESS)
@@ -231,13 +193,15 @@ pub fn test(args: TestArgs) -> ExitCode {
         let config = load(&args.config)?;
         let rt = runtime()?;
         let report = rt.block_on(async {
-            let connector = Connector::new(config).await.map_err(|e| e.to_string())?;
+            let connector = s3conn::Connector::new(config)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok::<_, String>(connector.test().await)
         })?;
         if args.json {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
+                s3conn::serde_json::to_string_pretty(&report).unwrap_or_default()
             );
         } else {
             println!("{report}");

@@ -4,18 +4,25 @@
 //! - `s3conn collect --config FILE` runs a connector against SQS and S3.
 //! - `s3conn test --config FILE` checks a connector's credentials and connectivity.
 //! - `s3conn sources` lists the log sources.
+//!
+//! Exit codes: 0 when everything received was delivered or accounted for, 1 when the run failed
+//! or kept messages, 2 on a usage or configuration error, 141 when stdout was closed (as a Unix
+//! tool killed by SIGPIPE under `| head`).
 
+mod closed_stdout;
 mod collect;
 mod replay;
+mod summary;
 mod test_hooks;
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use s3conn::core::decode::{FileType, Framing};
-use s3conn::core::LogSource;
+use s3conn::decode::{FileType, Framing};
+use s3conn::LogSource;
 
 /// Collect logs from Amazon S3 through SQS notifications.
 #[derive(Debug, Parser)]
@@ -40,7 +47,7 @@ enum Command {
 /// Which log source normalizes the events, and how objects are decoded.
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
-    /// A registered log source id (see `s3conn sources`).
+    /// A registered log source id (see `s3conn sources`; `_` for `-` works too) or a spec path.
     #[arg(long, default_value = "generic", conflicts_with = "source_spec")]
     pub source: String,
     /// A declarative source spec (TOML or JSON) instead of a registered id.
@@ -58,16 +65,14 @@ pub struct SourceArgs {
 }
 
 impl SourceArgs {
-    /// The log source these arguments name.
+    /// The log source these arguments name (through the library's resolver).
     pub fn source(&self) -> Result<Arc<dyn LogSource>, String> {
         if let Some(path) = &self.source_spec {
-            let spec = s3conn::sources::DeclarativeSource::from_path(path)
+            let spec = s3conn::DeclarativeSource::from_path(path)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             return Ok(Arc::new(spec));
         }
-        s3conn::sources::builtin_registry()
-            .get(&self.source)
-            .map_err(|e| e.to_string())
+        s3conn::resolve_source(&self.source, Path::new(".")).map_err(|e| e.to_string())
     }
 
     /// The framing these arguments select.
@@ -80,11 +85,21 @@ impl SourceArgs {
     }
 }
 
+/// Whether log lines may carry ANSI colour: only on a terminal, and never with `NO_COLOR` set
+/// (to anything but the empty string, as no-color.org says).
+fn colour(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("S3CONN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        ))
         .with_writer(std::io::stderr)
         .init();
 }
@@ -96,12 +111,25 @@ fn main() -> ExitCode {
         Command::Sources => {
             print!(
                 "{}",
-                s3conn::sources::catalog_table(&s3conn::sources::builtin_registry())
+                s3conn::sources::catalog_table(&s3conn::builtin_registry())
             );
             ExitCode::SUCCESS
         }
         Command::Replay(args) => replay::main(args),
         Command::Collect(args) => collect::collect(args),
         Command::Test(args) => collect::test(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".into())));
+        assert!(!colour(true, Some("1".into())));
+        assert!(!colour(false, None));
     }
 }

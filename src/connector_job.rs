@@ -1,0 +1,167 @@
+//! [`ConnectorJob`]: a connector run from its configuration file — the file read, its
+//! `log_source` resolved relative to the file, the SDK clients built — into a sink, with an
+//! explicit dead-letter destination. The library side of `s3conn collect`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use s3conn_aws::{ConfigError, Connector, ConnectorConfig, QueueUrl, SqsDeadLetter, SqsQueue};
+use s3conn_core::sink::DirectoryDeadLetter;
+use s3conn_core::RunReport;
+use s3conn_core::{DeadLetterSink, LogSource, Pipeline, PipelineConfig, PipelineError, Sink};
+use tokio_util::sync::CancellationToken;
+
+use s3conn_sources::{resolve as resolve_source, ResolveError};
+
+/// Where dead-lettered items (bad records, objects, messages) go. There is no default: a run
+/// names one.
+#[derive(Debug, Clone)]
+pub enum DeadLetterDestination {
+    /// NDJSON files in this directory (created only when something is dead-lettered).
+    Directory(PathBuf),
+    /// An SQS queue (one JSON message per item), reached with the connector's SQS client.
+    Queue(String),
+    /// A dead-letter sink of your own.
+    Sink(Arc<dyn DeadLetterSink>),
+}
+
+/// Why a connector job could not be set up or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorJobError {
+    /// The configuration file cannot be read or is invalid.
+    #[error("{path}: {source}")]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: ConfigError,
+    },
+    /// The configuration's `log_source` names no source.
+    #[error(transparent)]
+    Source(#[from] ResolveError),
+    /// The dead-letter queue URL is invalid.
+    #[error("dead-letter queue: {0}")]
+    DeadLetterQueue(ConfigError),
+    /// The pipeline stopped with an error.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+}
+
+/// A connector with its log source and pipeline settings, ready to run into a sink.
+#[derive(Debug, Clone)]
+pub struct ConnectorJob {
+    connector: Connector,
+    source: Arc<dyn LogSource>,
+    config: PipelineConfig,
+}
+
+impl ConnectorJob {
+    /// Reads the configuration file, resolves its `log_source` (registered id, `_` alias, or a
+    /// spec path relative to the file) and builds the SDK clients.
+    pub async fn from_config_file(path: impl AsRef<Path>) -> Result<Self, ConnectorJobError> {
+        let path = path.as_ref();
+        let config =
+            ConnectorConfig::from_file(path).map_err(|source| ConnectorJobError::Config {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let source = resolve_source(&config.log_source, &base)?;
+        let connector =
+            Connector::new(config)
+                .await
+                .map_err(|source| ConnectorJobError::Config {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+        Ok(Self::new(connector, source))
+    }
+
+    /// A job from a connector and a log source, with the connector's pipeline settings.
+    pub fn new(connector: Connector, source: Arc<dyn LogSource>) -> Self {
+        let config = connector.pipeline_config();
+        ConnectorJob {
+            connector,
+            source,
+            config,
+        }
+    }
+
+    /// The connector (its queue, store, clients and request counters).
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    /// The resolved log source.
+    pub fn source(&self) -> &Arc<dyn LogSource> {
+        &self.source
+    }
+
+    /// The pipeline settings, to adjust before running (e.g. `drain`, `receive_wait`).
+    pub fn pipeline_config_mut(&mut self) -> &mut PipelineConfig {
+        &mut self.config
+    }
+
+    /// Stop once the queue is empty and nothing is in flight (batch jobs, tests).
+    pub fn drain(mut self, drain: bool) -> Self {
+        self.config.drain = drain;
+        self
+    }
+
+    /// The dead-letter sink a destination names, on this connector's SQS client for a queue.
+    pub fn dead_letter(
+        &self,
+        destination: &DeadLetterDestination,
+    ) -> Result<Arc<dyn DeadLetterSink>, ConnectorJobError> {
+        Ok(match destination {
+            DeadLetterDestination::Directory(dir) => Arc::new(DirectoryDeadLetter::new(dir)),
+            DeadLetterDestination::Sink(sink) => sink.clone(),
+            DeadLetterDestination::Queue(url) => {
+                let url = QueueUrl::parse(url).map_err(ConnectorJobError::DeadLetterQueue)?;
+                let queue = SqsQueue::new(self.connector.clients().sqs.clone(), url.api_url());
+                Arc::new(SqsDeadLetter::new(Arc::new(queue)))
+            }
+        })
+    }
+
+    /// The pipeline from the connector's queue to `sink` (run it with [`Pipeline::run`]; its
+    /// [`Pipeline::stats`] are live).
+    pub fn pipeline(
+        &self,
+        sink: Arc<dyn Sink>,
+        dead_letter: &DeadLetterDestination,
+    ) -> Result<Pipeline, ConnectorJobError> {
+        Ok(self
+            .connector
+            .pipeline(self.source.clone(), sink)
+            .config(self.config.clone())
+            .dead_letter(self.dead_letter(dead_letter)?)
+            .build())
+    }
+
+    /// Runs until `shutdown` is cancelled (or, in drain mode, until the queue is empty). A drain
+    /// that had to keep messages, or could not reach the queue, is an error
+    /// ([`PipelineError::Incomplete`] carries the report).
+    pub async fn run(
+        &self,
+        sink: Arc<dyn Sink>,
+        dead_letter: &DeadLetterDestination,
+        shutdown: CancellationToken,
+    ) -> Result<RunReport, ConnectorJobError> {
+        Ok(self.pipeline(sink, dead_letter)?.run(shutdown).await?)
+    }
+}
+
+/// Runs the connector of a configuration file into `sink` until `shutdown` is cancelled: the
+/// one-call form of [`ConnectorJob::from_config_file`] and [`ConnectorJob::run`].
+pub async fn run_connector(
+    config_file: impl AsRef<Path>,
+    sink: Arc<dyn Sink>,
+    dead_letter: DeadLetterDestination,
+    shutdown: CancellationToken,
+) -> Result<RunReport, ConnectorJobError> {
+    ConnectorJob::from_config_file(config_file)
+        .await?
+        .run(sink, &dead_letter, shutdown)
+        .await
+}
