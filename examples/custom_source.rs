@@ -140,7 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("acme-gateway-{}", std::process::id()));
     write_samples(&dir)?;
     let sink = Arc::new(MemorySink::new());
-    let dead_letter = Arc::new(MemoryDeadLetter::new());
+    let dead_letter = Arc::new(MemoryDeadLetterSink::new());
     let mut config = Replay::config(None);
     config.tenant = Some("tenant-a".to_owned());
     config.connector = Some("acme-prod".to_owned());

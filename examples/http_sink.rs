@@ -102,7 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(usage.into());
     }
     let sink = Arc::new(HttpNdjsonSink { endpoint });
-    let dead_letter = Arc::new(DirectoryDeadLetter::new("dead-letters"));
+    let dead_letter = Arc::new(DirectoryDeadLetterSink::new("dead-letters"));
     let outcome = Replay::from_paths(&paths)?
         .run(source, sink, dead_letter, Replay::config(None))
         .await?;

@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(usage.into());
     }
     let sink = Arc::new(CountByEventName::default());
-    let dead_letter = Arc::new(DirectoryDeadLetter::new("dead-letters"));
+    let dead_letter = Arc::new(DirectoryDeadLetterSink::new("dead-letters"));
     let outcome = Replay::from_paths(&paths)?
         .run(source, sink.clone(), dead_letter, Replay::config(None))
         .await?;

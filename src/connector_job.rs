@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use s3conn_aws::{ConfigError, Connector, ConnectorConfig, QueueUrl, SqsDeadLetter, SqsQueue};
-use s3conn_core::sink::DirectoryDeadLetter;
+use s3conn_aws::{ConfigError, Connector, ConnectorConfig, QueueUrl, SqsDeadLetterSink, SqsQueue};
+use s3conn_core::sink::DirectoryDeadLetterSink;
 use s3conn_core::RunReport;
 use s3conn_core::{DeadLetterSink, LogSource, Pipeline, PipelineConfig, PipelineError, Sink};
 use tokio_util::sync::CancellationToken;
@@ -114,12 +114,12 @@ impl ConnectorJob {
         destination: &DeadLetterDestination,
     ) -> Result<Arc<dyn DeadLetterSink>, ConnectorJobError> {
         Ok(match destination {
-            DeadLetterDestination::Directory(dir) => Arc::new(DirectoryDeadLetter::new(dir)),
+            DeadLetterDestination::Directory(dir) => Arc::new(DirectoryDeadLetterSink::new(dir)),
             DeadLetterDestination::Sink(sink) => sink.clone(),
             DeadLetterDestination::Queue(url) => {
                 let url = QueueUrl::parse(url).map_err(ConnectorJobError::DeadLetterQueue)?;
                 let queue = SqsQueue::new(self.connector.clients().sqs.clone(), url.api_url());
-                Arc::new(SqsDeadLetter::new(Arc::new(queue)))
+                Arc::new(SqsDeadLetterSink::new(Arc::new(queue)))
             }
         })
     }

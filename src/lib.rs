@@ -71,7 +71,9 @@ pub use s3conn_aws::{AwsClients, ConfigError, ConnectivityReport, Connector, Con
 pub use s3conn_core::local::LocalObjectStore;
 pub use s3conn_core::memory::{MemoryObjectStore, MemoryQueue};
 pub use s3conn_core::replay::{ReplayObject, ReplayRun};
-pub use s3conn_core::sink::{DirectoryDeadLetter, MemoryDeadLetter, MemorySink, NdjsonSink};
+pub use s3conn_core::sink::{
+    DirectoryDeadLetterSink, MemoryDeadLetterSink, MemorySink, NdjsonSink,
+};
 pub use s3conn_core::{
     DeadLetter, DeadLetterSink, Event, KeyVerdict, LogSource, Normalized, ObjectContext,
     ObjectStore, Pipeline, PipelineConfig, PipelineError, Queue, Record, Replay, ReplayError,

@@ -2,8 +2,8 @@
 //! needs (`async_trait`, `CancellationToken`).
 
 pub use crate::{
-    async_trait, CancellationToken, DeadLetter, DeadLetterSink, DirectoryDeadLetter, Event,
-    LogSource, MemoryDeadLetter, MemorySink, NdjsonSink, Normalized, Pipeline, PipelineConfig,
+    async_trait, CancellationToken, DeadLetter, DeadLetterSink, DirectoryDeadLetterSink, Event,
+    LogSource, MemoryDeadLetterSink, MemorySink, NdjsonSink, Normalized, Pipeline, PipelineConfig,
     Record, Replay, ReplayOutcome, RunReport, RunStatus, Sink, SinkError, SourceInfo,
     SourceRegistry, StatsSnapshot,
 };

@@ -31,7 +31,7 @@ async fn connector_against_moto() -> Result<(), Box<dyn std::error::Error>> {
     let mut job = ConnectorJob::from_config_file(&config).await?.drain(true);
     job.pipeline_config_mut().receive_wait = std::time::Duration::from_secs(1);
     let sink = Arc::new(MemorySink::new());
-    let dead_letter = DeadLetterDestination::Sink(Arc::new(MemoryDeadLetter::new()));
+    let dead_letter = DeadLetterDestination::Sink(Arc::new(MemoryDeadLetterSink::new()));
     let report = job
         .run(sink.clone(), &dead_letter, CancellationToken::new())
         .await?;

@@ -31,7 +31,7 @@ async fn replay_a_directory_into_my_sink() -> Result<(), Box<dyn std::error::Err
     let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/cloudtrail");
     let source = resolve_source("aws-cloudtrail", ".".as_ref())?;
     let sink = Arc::new(CountByEventName::default());
-    let dead_letter = Arc::new(MemoryDeadLetter::new());
+    let dead_letter = Arc::new(MemoryDeadLetterSink::new());
     let outcome = Replay::from_paths(&[samples])?
         .run(source, sink.clone(), dead_letter, Replay::config(None))
         .await?;

@@ -1,4 +1,4 @@
-//! [`SqsDeadLetter`]: a [`DeadLetterSink`] that sends each dead-lettered item, as JSON, to an SQS
+//! [`SqsDeadLetterSink`]: a [`DeadLetterSink`] that sends each dead-lettered item, as JSON, to an SQS
 //! queue of its own.
 //!
 //! Each [`DeadLetter`] becomes one message: its JSON serialization (kind, reason, object, message
@@ -26,14 +26,14 @@ const MARGIN: usize = 1024;
 
 /// Sends dead-lettered items to an SQS queue (see the module docs).
 #[derive(Debug, Clone)]
-pub struct SqsDeadLetter {
+pub struct SqsDeadLetterSink {
     queue: Arc<SqsQueue>,
 }
 
-impl SqsDeadLetter {
+impl SqsDeadLetterSink {
     /// Dead letters go to `queue` (an [`SqsQueue`] on the dead-letter queue's URL).
     pub fn new(queue: Arc<SqsQueue>) -> Self {
-        SqsDeadLetter { queue }
+        SqsDeadLetterSink { queue }
     }
 
     /// The queue.
@@ -70,7 +70,7 @@ impl SqsDeadLetter {
 }
 
 #[async_trait]
-impl DeadLetterSink for SqsDeadLetter {
+impl DeadLetterSink for SqsDeadLetterSink {
     async fn dead_letter(&self, items: &[DeadLetter]) -> Result<(), SinkError> {
         let bodies = items
             .iter()

@@ -7,7 +7,7 @@
 //!   [`requests`] counts the requests sent, by API.
 //! - [`config::ConnectorConfig`] reads a connector's TOML file and builds the SDK clients.
 //! - [`connectivity::check_connectivity`] checks credentials and reachability, changing nothing.
-//! - [`dead_letter::SqsDeadLetter`] sends dead-lettered items to an SQS queue.
+//! - [`dead_letter::SqsDeadLetterSink`] sends dead-lettered items to an SQS queue.
 //! - [`connector::Connector`] wires a configuration to the queue, the store and the core pipeline.
 
 pub mod config;
@@ -28,7 +28,7 @@ pub use config::{
 };
 pub use connectivity::{check_connectivity, ConnectivityReport, StatusClass};
 pub use connector::Connector;
-pub use dead_letter::SqsDeadLetter;
+pub use dead_letter::SqsDeadLetterSink;
 pub use error::{AwsError, AwsErrorKind};
 pub use requests::RequestCounts;
 pub use retry::{RetryPolicies, RetryPolicy};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{unique, Moto};
 use s3conn_aws::{Connector, SqsQueue};
-use s3conn_core::sink::{MemoryDeadLetter, MemorySink};
+use s3conn_core::sink::{MemoryDeadLetterSink, MemorySink};
 use s3conn_core::testing::gzip;
 use s3conn_core::Queue;
 use tokio_util::sync::CancellationToken;
@@ -91,7 +91,7 @@ async fn every_record_arrives_once_and_the_queue_is_drained() {
     assert!(connector.test().await.success);
 
     let sink = Arc::new(MemorySink::new());
-    let dead = Arc::new(MemoryDeadLetter::new());
+    let dead = Arc::new(MemoryDeadLetterSink::new());
     let stats = common::drain(
         &connector,
         "generic",
@@ -188,7 +188,7 @@ async fn two_connectors_on_one_queue_share_the_work_each_record_once() {
         settings.receive_batch = 2;
         let pipeline = connector
             .pipeline(source, sink.clone())
-            .dead_letter(Arc::new(MemoryDeadLetter::new()))
+            .dead_letter(Arc::new(MemoryDeadLetterSink::new()))
             .config(settings)
             .build();
         sinks.push(sink);

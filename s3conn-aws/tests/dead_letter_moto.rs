@@ -1,4 +1,4 @@
-//! `SqsDeadLetter` against a real SQS API (moto): every item arrives as one JSON message with its
+//! `SqsDeadLetterSink` against a real SQS API (moto): every item arrives as one JSON message with its
 //! reason, object, position and base64 raw bytes; oversized items are cut to fit; a missing queue
 //! is a permanent failure.
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{unique, Moto};
-use s3conn_aws::{SqsDeadLetter, SqsQueue};
+use s3conn_aws::{SqsDeadLetterSink, SqsQueue};
 use s3conn_core::sink::{DeadLetter, DeadLetterKind, DeadLetterSink, SinkError};
 use s3conn_core::store::ObjectRef;
 use s3conn_core::Queue;
@@ -34,7 +34,7 @@ async fn every_dead_letter_becomes_one_message() {
     let clients = moto.clients().await;
     let url = moto.create_queue(&clients, &unique("dlq")).await;
     let queue = Arc::new(SqsQueue::new(clients.sqs.clone(), url));
-    let dead = SqsDeadLetter::new(queue.clone());
+    let dead = SqsDeadLetterSink::new(queue.clone());
     // 23 items: three batches; one of 300 KiB that must be cut to fit a message.
     let mut items: Vec<DeadLetter> = (0..22)
         .map(|n| item(n, format!("{{\"broken\":{n}").into_bytes()))
@@ -81,7 +81,7 @@ async fn a_missing_queue_is_a_permanent_failure() {
     let queue = Arc::new(
         SqsQueue::new(clients.sqs.clone(), url).with_retry(s3conn_aws::RetryPolicies::none()),
     );
-    let e = SqsDeadLetter::new(queue)
+    let e = SqsDeadLetterSink::new(queue)
         .dead_letter(&[item(0, b"x".to_vec())])
         .await
         .expect_err("no such queue");

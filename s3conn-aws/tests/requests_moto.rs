@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_sdk_s3::primitives::ByteStream;
 use common::{unique, Moto};
 use s3conn_aws::{Connector, RequestCounts, SqsQueue};
-use s3conn_core::sink::{MemoryDeadLetter, MemorySink};
+use s3conn_core::sink::{MemoryDeadLetterSink, MemorySink};
 use s3conn_core::{AckHandle, Queue};
 
 #[tokio::test]
@@ -100,7 +100,7 @@ async fn draining_twenty_objects_is_counted_and_batched() {
         .unwrap();
     let connector = Connector::new(config).await.unwrap();
     let sink = Arc::new(MemorySink::new());
-    let dead = Arc::new(MemoryDeadLetter::new());
+    let dead = Arc::new(MemoryDeadLetterSink::new());
     let stats = common::drain(
         &connector,
         "generic",

@@ -5,7 +5,7 @@
 //! ```
 //! # async fn demo() -> Result<(), s3conn_core::ReplayError> {
 //! use std::sync::Arc;
-//! use s3conn_core::sink::{MemoryDeadLetter, MemorySink};
+//! use s3conn_core::sink::{MemoryDeadLetterSink, MemorySink};
 //! use s3conn_core::source::{Event, LogSource, SourceInfo};
 //! use s3conn_core::{Normalized, Replay};
 //! # #[derive(Debug)] struct Mine(Arc<SourceInfo>);
@@ -20,7 +20,7 @@
 //! std::fs::write(dir.join("a.json"), r#"{"time":"2026-11-26T08:00:00Z"}"#).ok();
 //! let sink = Arc::new(MemorySink::new());
 //! let outcome = Replay::from_paths(&[&dir])?
-//!     .run(source, sink.clone(), Arc::new(MemoryDeadLetter::new()), Replay::config(None))
+//!     .run(source, sink.clone(), Arc::new(MemoryDeadLetterSink::new()), Replay::config(None))
 //!     .await?;
 //! assert!(outcome.is_complete());
 //! assert_eq!(sink.len(), 1);

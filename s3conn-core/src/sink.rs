@@ -232,11 +232,11 @@ impl Sink for MemorySink {
 
 /// Keeps dead letters in memory (tests, embedding).
 #[derive(Debug, Default, Clone)]
-pub struct MemoryDeadLetter {
+pub struct MemoryDeadLetterSink {
     items: Arc<Mutex<Vec<DeadLetter>>>,
 }
 
-impl MemoryDeadLetter {
+impl MemoryDeadLetterSink {
     /// An empty destination.
     pub fn new() -> Self {
         Self::default()
@@ -249,7 +249,7 @@ impl MemoryDeadLetter {
 }
 
 #[async_trait]
-impl DeadLetterSink for MemoryDeadLetter {
+impl DeadLetterSink for MemoryDeadLetterSink {
     async fn dead_letter(&self, items: &[DeadLetter]) -> Result<(), SinkError> {
         self.items
             .lock()
@@ -261,15 +261,15 @@ impl DeadLetterSink for MemoryDeadLetter {
 
 /// Writes dead letters as NDJSON into a directory, one file per process, created on first use.
 #[derive(Debug)]
-pub struct DirectoryDeadLetter {
+pub struct DirectoryDeadLetterSink {
     dir: PathBuf,
     file: Mutex<Option<(PathBuf, File)>>,
 }
 
-impl DirectoryDeadLetter {
+impl DirectoryDeadLetterSink {
     /// Dead letters go under `dir` (created when the first item arrives).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        DirectoryDeadLetter {
+        DirectoryDeadLetterSink {
             dir: dir.into(),
             file: Mutex::new(None),
         }
@@ -285,7 +285,7 @@ impl DirectoryDeadLetter {
 }
 
 #[async_trait]
-impl DeadLetterSink for DirectoryDeadLetter {
+impl DeadLetterSink for DirectoryDeadLetterSink {
     async fn dead_letter(&self, items: &[DeadLetter]) -> Result<(), SinkError> {
         if items.is_empty() {
             return Ok(());

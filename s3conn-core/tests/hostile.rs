@@ -1,6 +1,6 @@
 //! The hostile-input suite (issue 5), end to end: a notification on a `MemoryQueue`, the object in
 //! a `MemoryObjectStore`, the whole pipeline, and the exact disposition in the `MemorySink`, the
-//! `MemoryDeadLetter`, the queue and the counters. Every good record is delivered in order; every
+//! `MemoryDeadLetterSink`, the queue and the counters. Every good record is delivered in order; every
 //! bad one is dead-lettered with a reason that names the limit or the defect; nothing else.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -13,7 +13,7 @@ pub async fn drain(
     connector: &s3conn_aws::Connector,
     source_id: &str,
     sink: std::sync::Arc<s3conn_core::sink::MemorySink>,
-    dead: std::sync::Arc<s3conn_core::sink::MemoryDeadLetter>,
+    dead: std::sync::Arc<s3conn_core::sink::MemoryDeadLetterSink>,
     receive_wait: std::time::Duration,
 ) -> s3conn_core::StatsSnapshot {
     let source = s3conn_sources::builtin_registry()

@@ -77,7 +77,7 @@ async fn ndjson_sink_keeps_the_sink_contract_on_a_multi_threaded_runtime() {
 }
 
 #[async_trait]
-impl DeadLetterFixture for MemoryDeadLetter {
+impl DeadLetterFixture for MemoryDeadLetterSink {
     fn sink(&self) -> &dyn DeadLetterSink {
         self
     }
@@ -91,13 +91,13 @@ impl DeadLetterFixture for MemoryDeadLetter {
 
 #[tokio::test]
 async fn memory_dead_letters_keep_the_dead_letter_contract() {
-    dead_letter_conformance(&MemoryDeadLetter::new()).await;
+    dead_letter_conformance(&MemoryDeadLetterSink::new()).await;
 }
 
-/// A `DirectoryDeadLetter` writing under a temporary directory.
+/// A `DirectoryDeadLetterSink` writing under a temporary directory.
 struct DeadLetterDirectory {
     dir: tempfile::TempDir,
-    sink: DirectoryDeadLetter,
+    sink: DirectoryDeadLetterSink,
 }
 
 #[async_trait]
@@ -113,7 +113,7 @@ impl DeadLetterFixture for DeadLetterDirectory {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn directory_dead_letters_keep_the_dead_letter_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let sink = DirectoryDeadLetter::new(dir.path().join("dead"));
+    let sink = DirectoryDeadLetterSink::new(dir.path().join("dead"));
     dead_letter_conformance(&DeadLetterDirectory { dir, sink }).await;
 }
 
@@ -121,7 +121,7 @@ async fn directory_dead_letters_keep_the_dead_letter_contract() {
 async fn directory_dead_letters_create_one_file_on_first_use() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("nested/dead");
-    let sink = DirectoryDeadLetter::new(&root);
+    let sink = DirectoryDeadLetterSink::new(&root);
     sink.dead_letter(&[]).await.unwrap();
     assert!(!root.exists(), "nothing created before the first item");
     assert_eq!(sink.path(), None);

@@ -5,8 +5,8 @@
 //! `SqsQueue` on moto), [`store_conformance`] for [`ObjectStore`](crate::store::ObjectStore)
 //! (`MemoryObjectStore`, `LocalObjectStore`, and `S3ObjectStore` on moto), [`sink_conformance`]
 //! for [`Sink`](crate::sink::Sink) (`MemorySink`, `NdjsonSink`) and [`dead_letter_conformance`]
-//! for [`DeadLetterSink`](crate::sink::DeadLetterSink) (`MemoryDeadLetter`,
-//! `DirectoryDeadLetter`). The contract is written down once, here, so the backends cannot drift
+//! for [`DeadLetterSink`](crate::sink::DeadLetterSink) (`MemoryDeadLetterSink`,
+//! `DirectoryDeadLetterSink`). The contract is written down once, here, so the backends cannot drift
 //! apart.
 //!
 //! **Your own backend can call the same functions.** Implement the fixture trait of the suite (how

@@ -8,7 +8,7 @@ use std::time::Duration;
 use s3conn_core::memory::{MemoryObjectStore, MemoryQueue};
 use s3conn_core::notification::s3_event_body;
 use s3conn_core::queue::Queue;
-use s3conn_core::sink::MemoryDeadLetter;
+use s3conn_core::sink::MemoryDeadLetterSink;
 use s3conn_core::source::{Event, LogSource, SourceInfo};
 use s3conn_core::store::ObjectStore;
 use s3conn_core::{Normalized, Pipeline, PipelineConfig, PipelineError, RunReport, Sink};
@@ -53,7 +53,7 @@ impl LogSource for TestSource {
 pub struct Setup {
     pub queue: Arc<MemoryQueue>,
     pub store: Arc<MemoryObjectStore>,
-    pub dead: MemoryDeadLetter,
+    pub dead: MemoryDeadLetterSink,
 }
 
 impl Setup {
@@ -61,7 +61,7 @@ impl Setup {
         Setup {
             queue: Arc::new(MemoryQueue::new()),
             store: Arc::new(MemoryObjectStore::new()),
-            dead: MemoryDeadLetter::new(),
+            dead: MemoryDeadLetterSink::new(),
         }
     }
 

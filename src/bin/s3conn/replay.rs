@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use s3conn::decode::DecoderConfig;
-use s3conn::{CancellationToken, DirectoryDeadLetter, Replay, Stats};
+use s3conn::{CancellationToken, DirectoryDeadLetterSink, Replay, Stats};
 
 use crate::closed_stdout::stdout_sink;
 use crate::summary::{done_objects, replay_summary};
@@ -97,7 +97,7 @@ pub fn main(args: ReplayArgs) -> ExitCode {
         .map(|n| n.get())
         .unwrap_or(2)
         .max(2);
-    let dead = Arc::new(DirectoryDeadLetter::new(&args.dead_letter));
+    let dead = Arc::new(DirectoryDeadLetterSink::new(&args.dead_letter));
     let run = replay.pipeline(source, Arc::new(stdout_sink()), dead.clone(), config);
     let runtime = match s3conn::tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
