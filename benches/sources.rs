@@ -13,36 +13,17 @@
 
 use std::hint::black_box;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 mod corpus;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use s3conn_core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
+use s3conn_core::testing::files_under;
 use s3conn_core::{Event, LogSource, ObjectContext, ObjectRef};
 
 const TARGET_BYTES: usize = 1 << 20;
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// The bench corpus of one source and where it came from.
 fn corpus(source_id: &str, samples_folder: &str) -> (Vec<u8>, String) {

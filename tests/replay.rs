@@ -2,19 +2,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// gzip at the default level, as producers write.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    s3conn::testing::gzip_level(data, 6)
+}
 
 /// The `s3conn` binary built by `cargo test`.
 fn s3conn() -> Command {
     Command::new(env!("CARGO_BIN_EXE_s3conn"))
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {

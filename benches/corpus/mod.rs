@@ -397,9 +397,7 @@ pub fn corpus(kind: Kind, target_bytes: u64, seed: u64) -> (Vec<u8>, u64) {
 
 /// gzip of a buffer (default level, as producers write).
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let _ = e.write_all(data);
-    e.finish().unwrap_or_default()
+    s3conn::testing::gzip_level(data, 6)
 }
 
 /// One decoded event, owned: its text, the top-level fields the framer noted, and its list name.

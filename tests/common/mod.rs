@@ -3,22 +3,16 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use s3conn::aws::testing::{unique, Moto, REGION};
 use s3conn::aws::AwsClients;
+pub use s3conn::testing::gzip;
 
 /// The `s3conn` binary built by `cargo test` for the root suites.
 pub fn s3conn() -> Command {
     Command::new(env!("CARGO_BIN_EXE_s3conn"))
-}
-
-pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 /// The tag of record `i` of object `o`: unique across the whole test.
