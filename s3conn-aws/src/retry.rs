@@ -53,7 +53,9 @@ impl RetryPolicy {
 
     /// Runs `op` until it succeeds, fails with a non-retryable error, or the attempts are spent.
     ///
-    /// Every retry is counted in `stats` and logged at `warn` with the operation and the error.
+    /// Every retry is counted in `stats` (the status and done lines show the count) and logged at
+    /// `debug`: a failure that outlives the retries reaches the pipeline, which warns once per
+    /// interval, so an outage does not print a line per attempt.
     pub async fn run<T, F, Fut>(&self, stats: &RetryStats, mut op: F) -> Result<T, AwsError>
     where
         F: FnMut() -> Fut,
@@ -66,7 +68,7 @@ impl RetryPolicy {
                 Err(e) if e.is_retryable() && attempt < self.max_attempts.max(1) => {
                     let delay = self.backoff(attempt, e.kind == AwsErrorKind::Throttled);
                     stats.record_retry();
-                    tracing::warn!(
+                    tracing::debug!(
                         operation = e.operation,
                         attempt,
                         max_attempts = self.max_attempts,
