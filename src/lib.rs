@@ -20,8 +20,8 @@
 //!
 //! | features | crates |
 //! |---|---|
-//! | `--no-default-features` (the engine alone) | 53 |
-//! | `--no-default-features --features generic` (one source; any number of sources is the same) | 63 |
+//! | `--no-default-features` (the engine alone) | 48 |
+//! | `--no-default-features --features generic` (one source; any number of sources is the same) | 58 |
 //! | `--no-default-features --features aws` | 186 |
 //! | `--no-default-features --features aws,cloudtrail,crowdstrike,generic,proofpoint,teleport` (the library, no CLI) | 187 |
 //! | default (`aws`, all sources, `cli`) | 213 |
