@@ -422,7 +422,7 @@ async fn a_continuous_run_retries_an_unreachable_queue_and_warns_once_per_interv
         tokio::time::sleep(Duration::from_secs(210)).await;
         stopper.cancel();
     });
-    let report = p.run(stop).await.expect("a continuous run keeps retrying");
+    let stopped = p.run(stop).await;
     let receives = queue.receives.load(Ordering::SeqCst);
     assert!(receives >= 100, "capped backoff keeps trying: {receives}");
     let warned = warnings.lock().unwrap().len();
@@ -430,5 +430,11 @@ async fn a_continuous_run_retries_an_unreachable_queue_and_warns_once_per_interv
         (3..=5).contains(&warned),
         "one warning per 60 s interval, not one per attempt: {warned} warnings for {receives} failures"
     );
-    assert_eq!(report.status, RunStatus::Complete, "nothing was received");
+    // Stopped while the queue was still unreachable: an error, not a clean report.
+    match stopped {
+        Err(PipelineError::QueueUnreachable { failures, .. }) => {
+            assert_eq!(failures, receives as u64, "every failed receive counted")
+        }
+        other => panic!("a run stopped while its queue fails must say so: {other:?}"),
+    }
 }

@@ -68,7 +68,7 @@ pub struct PipelineConfig {
     pub drain: bool,
     /// With `drain`, how long receiving may keep failing (throttled, unreachable) before `run`
     /// gives up with [`PipelineError::QueueUnreachable`] (default 60 s). Continuous runs retry
-    /// for ever.
+    /// until they are stopped (and a stop while receiving still fails is that error too).
     pub queue_unreachable_limit: Duration,
     /// How often a failure that keeps repeating (receiving from an unreachable queue) is logged:
     /// one warning with the count since the last, not one per attempt (default 60 s).

@@ -146,7 +146,9 @@ impl Pipeline {
     /// after failures give [`PipelineError::Incomplete`] (with the report), a queue failing for
     /// longer than `queue_unreachable_limit` gives [`PipelineError::QueueUnreachable`]; only a
     /// shutdown the caller asked for may end a drain with [`RunStatus::Released`]. A
-    /// **continuous** run returns its report whatever the status. In both modes a closed output
+    /// **continuous** run returns its report whatever the status, unless it is stopped while
+    /// receiving still fails: that is [`PipelineError::QueueUnreachable`] too (the failures were
+    /// warned about once per `failure_report_interval` meanwhile). In both modes a closed output
     /// ([`SinkError::Closed`]) stops the run at once with [`PipelineError::OutputClosed`].
     /// Runs of one pipeline must not overlap.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<RunReport, PipelineError> {
@@ -304,6 +306,11 @@ impl Pipeline {
         }
         if let Some(e) = closed {
             return Err(PipelineError::OutputClosed(e));
+        }
+        // Stopped while the queue was still failing: a run that never (or no longer) reached its
+        // queue must not read as a clean one.
+        if let Some(e) = failing.and_then(ReceiveFailures::into_error) {
+            return Err(e);
         }
         let report = RunReport { stats, status };
         if cfg.drain && matches!(report.status, RunStatus::Kept(_)) {

@@ -27,6 +27,7 @@ pub(super) struct ReceiveFailures {
     count: u64,
     unreported: u64,
     reported_at: Option<Instant>,
+    last: Option<QueueError>,
 }
 
 impl ReceiveFailures {
@@ -49,6 +50,7 @@ impl ReceiveFailures {
             count: 0,
             unreported: 0,
             reported_at: None,
+            last: None,
         });
         f.count += 1;
         f.unreported += 1;
@@ -78,7 +80,19 @@ impl ReceiveFailures {
         } else {
             debug!(error = %e, ?wait, "receive failed, backing off");
         }
+        f.last = Some(e);
         AfterFailure::RetryAfter(wait)
+    }
+
+    /// A run that ends while receiving still fails did not reach its queue: the error that says
+    /// so (`None` when no failure was recorded).
+    pub(super) fn into_error(self) -> Option<PipelineError> {
+        let last = self.last?;
+        Some(PipelineError::QueueUnreachable {
+            waited: self.since.elapsed(),
+            failures: self.count,
+            last,
+        })
     }
 
     /// Failed receives in this run of failures.
