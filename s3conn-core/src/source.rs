@@ -49,6 +49,8 @@ impl<'a> Event<'a> {
 
     /// Adds the top-level fields the framer's validator noted for this event, so [`Event::parse`]
     /// reads only the fields it is asked for.
+    // The pipeline's own path, and the benches (`benches/sources.rs`, `benches/pipeline.rs`).
+    #[doc(hidden)]
     pub fn with_fields(mut self, fields: Option<&'a [FieldSpan]>) -> Self {
         self.fields = fields;
         self
