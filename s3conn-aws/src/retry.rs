@@ -54,7 +54,7 @@ impl RetryPolicy {
     /// Runs `op` until it succeeds, fails with a non-retryable error, or the attempts are spent.
     ///
     /// Every retry is counted in `stats` and logged at `warn` with the operation and the error.
-    pub async fn run<T, F, Fut>(&self, stats: &RetryStats, mut op: F) -> Result<T, AwsError>
+    pub(crate) async fn run<T, F, Fut>(&self, stats: &RetryStats, mut op: F) -> Result<T, AwsError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, AwsError>>,
@@ -132,7 +132,7 @@ impl RetryPolicies {
 
 /// Counts retries, for status lines and tests.
 #[derive(Debug, Default)]
-pub struct RetryStats {
+pub(crate) struct RetryStats {
     retries: AtomicU64,
 }
 
