@@ -26,6 +26,8 @@ use std::fmt;
 
 use s3conn_core::{Classify, ErrorClass, QueueError, StoreError};
 
+#[cfg(test)]
+use body::code_from_body;
 pub(crate) use codes::{kind_for, normalize_code};
 pub use kind::AwsErrorKind;
 pub(crate) use sdk::chain;
