@@ -68,7 +68,7 @@ impl RequestCounter {
     }
 }
 
-/// Requests sent, by API (a snapshot of [`RequestCounter`]s).
+/// Requests sent, by API (a snapshot of a queue's or store's request counters).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RequestCounts {
     /// `sqs:ReceiveMessage`.

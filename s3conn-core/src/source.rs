@@ -141,8 +141,8 @@ impl<'a> Event<'a> {
         self.raw.trim_start().starts_with('{')
     }
 
-    /// Runs a [`DeserializeSeed`] over the event (e.g. a visitor that collects a few top-level fields),
-    /// with the same field-skipping as [`Event::parse`].
+    /// Runs a [`DeserializeSeed`] over the event (e.g. a visitor that collects a few top-level
+    /// fields), with the same field-skipping as [`Event::parse`].
     pub fn parse_seed<S: DeserializeSeed<'a>>(
         &self,
         seed: S,

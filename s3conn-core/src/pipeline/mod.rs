@@ -1,7 +1,7 @@
 //! The pipeline: receive → parse notification → filter → fetch → decode → normalize → deliver →
 //! acknowledge, with leases held and renewed throughout. See `DESIGN.md` for the states.
 //!
-//! - this module: the run loop and each message's way to its [`Disposition`];
+//! - this module: the run loop and each message's way to its `Disposition`;
 //! - [`config`]: [`PipelineConfig`], [`PipelineBuilder`], [`PipelineError`];
 //! - [`report`]: what a run returns ([`RunReport`], [`RunStatus`]);
 //! - `lease`: lease keeping and receive permits; `ack`: batched acknowledgement;
