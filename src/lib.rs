@@ -32,6 +32,24 @@
 //! # The library
 //!
 #![doc = include_str!("library.md")]
+//!
+//! # Examples on the items
+//!
+//! Each trait and entry point carries a runnable example, compiled and run with the tests:
+//!
+//! - [`Pipeline`]: a drain over [`MemoryQueue`] and [`MemoryObjectStore`] into a [`MemorySink`]
+//!   and a [`MemoryDeadLetterSink`], checking the [`RunReport`];
+//! - [`Sink`]: a sink of your own that counts records per event name;
+//! - [`LogSource`]: a source of your own that reads its fields with [`Event::parse`];
+//! - [`Event::parse`]: a view that borrows its strings from the event, and owns the escaped ones;
+#![cfg_attr(
+    feature = "aws",
+    doc = "- [`ConnectorConfig::builder`] ([`aws::config::ConnectorConfigBuilder`]): a configuration for a local S3/SQS emulator, built and read back without network."
+)]
+#![cfg_attr(
+    not(feature = "aws"),
+    doc = "- `ConnectorConfig::builder` (feature `aws`): a configuration for a local S3/SQS emulator, built and read back without network."
+)]
 
 #[cfg(all(feature = "aws", feature = "sources"))]
 mod connector_job;

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 /// An API whose requests are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
+pub(crate) enum Api {
     /// `sqs:ReceiveMessage`.
     ReceiveMessage,
     /// `sqs:DeleteMessageBatch`.
@@ -39,7 +39,7 @@ impl Api {
 
 /// Live request counters, shared by the clones of a queue or store.
 #[derive(Debug, Default)]
-pub struct RequestCounter {
+pub(crate) struct RequestCounter {
     counts: [AtomicU64; Api::COUNT],
 }
 
@@ -68,7 +68,7 @@ impl RequestCounter {
     }
 }
 
-/// Requests sent, by API (a snapshot of [`RequestCounter`]s).
+/// Requests sent, by API (a snapshot of a queue's or store's request counters).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RequestCounts {
     /// `sqs:ReceiveMessage`.

@@ -56,7 +56,7 @@ impl RetryPolicy {
     /// Every retry is counted in `stats` (the status and done lines show the count) and logged at
     /// `debug`: a failure that outlives the retries reaches the pipeline, which warns once per
     /// interval, so an outage does not print a line per attempt.
-    pub async fn run<T, F, Fut>(&self, stats: &RetryStats, mut op: F) -> Result<T, AwsError>
+    pub(crate) async fn run<T, F, Fut>(&self, stats: &RetryStats, mut op: F) -> Result<T, AwsError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, AwsError>>,
@@ -134,7 +134,7 @@ impl RetryPolicies {
 
 /// Counts retries, for status lines and tests.
 #[derive(Debug, Default)]
-pub struct RetryStats {
+pub(crate) struct RetryStats {
     retries: AtomicU64,
 }
 

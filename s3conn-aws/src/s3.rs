@@ -87,7 +87,7 @@ impl S3ObjectStore {
 }
 
 /// The eTag as `If-Match` wants it: in double quotes.
-pub fn quote_etag(etag: &str) -> String {
+pub(crate) fn quote_etag(etag: &str) -> String {
     let t = etag.trim();
     if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
         t.to_string()
@@ -97,7 +97,7 @@ pub fn quote_etag(etag: &str) -> String {
 }
 
 /// The eTag without its double quotes (and without a weak-validator prefix).
-pub fn unquote_etag(etag: &str) -> String {
+pub(crate) fn unquote_etag(etag: &str) -> String {
     let t = etag.trim();
     let t = t.strip_prefix("W/").unwrap_or(t);
     t.trim_matches('"').to_string()

@@ -5,6 +5,8 @@
 //! [`source::LogSource`] normalizes each event into a [`record::Record`]; a [`sink::Sink`] takes
 //! batches of records, and only then is the message acknowledged. See `DESIGN.md`.
 
+// The retries of s3conn-aws (`retry.rs`) share the pipeline's backoff.
+#[doc(hidden)]
 pub mod backoff;
 pub mod concurrency;
 pub mod decode;

@@ -31,7 +31,7 @@ impl Default for BatchLimits {
 
 /// A batch of one object's output, in order.
 #[derive(Debug, Default)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// Records to deliver.
     pub records: Vec<Record>,
     /// Items to dead-letter.
@@ -58,7 +58,7 @@ impl Batch {
 
 /// Everything needed to turn one object into records.
 #[derive(Debug, Clone)]
-pub struct ObjectJob {
+pub(crate) struct ObjectJob {
     /// The log source.
     pub source: Arc<dyn LogSource>,
     /// The decoder.

@@ -48,6 +48,55 @@ impl Classify for SinkError {
 ///
 /// `s3conn_core::testing::sink_conformance` (feature `testing`) checks this contract; every sink
 /// of s3conn runs it, and your own implementation can too.
+///
+/// # Example
+/// A sink that counts the records it is given per event name (implement it with
+/// [`async_trait`](https://docs.rs/async-trait), re-exported by the `s3conn` facade):
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::{Arc, Mutex};
+///
+/// use async_trait::async_trait;
+/// use s3conn_core::json::RawJson;
+/// use s3conn_core::{Normalized, ObjectContext, ObjectRef, Record, Sink, SinkError, SourceInfo};
+///
+/// #[derive(Debug, Default)]
+/// struct CountByEventName(Mutex<BTreeMap<String, u64>>);
+///
+/// #[async_trait]
+/// impl Sink for CountByEventName {
+///     async fn deliver(&self, batch: &[Record]) -> Result<(), SinkError> {
+///         let mut counts = self.0.lock().map_err(|_| SinkError::Rejected("poisoned".into()))?;
+///         for record in batch {
+///             let name = record.fields.event_name.as_deref().unwrap_or("(none)");
+///             *counts.entry(name.to_owned()).or_default() += 1;
+///         }
+///         Ok(()) // every record is counted: the pipeline may acknowledge them now
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Records as the pipeline would hand them over.
+/// let login = Record {
+///     source: Arc::new(SourceInfo::new("app", "App", "Syslog", "app", "me")),
+///     context: Arc::new(ObjectContext::new(ObjectRef::new("logs", "1.json"), None, None, None)),
+///     ordinal: 0,
+///     timestamp_ms: 0,
+///     fields: Normalized { event_name: Some("Login".into()), ..Normalized::default() },
+///     event: RawJson::new(r#"{"n":1}"#)?,
+/// };
+/// let mut logout = login.clone();
+/// logout.fields.event_name = Some("Logout".into());
+/// let sink = CountByEventName::default();
+/// sink.deliver(&[login.clone(), login, logout]).await?;
+/// let counts = sink.0.lock().map_err(|e| e.to_string())?;
+/// assert_eq!(counts.get("Login"), Some(&2));
+/// assert_eq!(counts.get("Logout"), Some(&1));
+/// # Ok(())
+/// # }
+/// ```
 #[async_trait]
 pub trait Sink: Send + Sync + Debug {
     /// Delivers a batch of records.

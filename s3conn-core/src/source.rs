@@ -49,6 +49,8 @@ impl<'a> Event<'a> {
 
     /// Adds the top-level fields the framer's validator noted for this event, so [`Event::parse`]
     /// reads only the fields it is asked for.
+    // The pipeline's own path, and the benches (`benches/sources.rs`, `benches/pipeline.rs`).
+    #[doc(hidden)]
     pub fn with_fields(mut self, fields: Option<&'a [FieldSpan]>) -> Self {
         self.fields = fields;
         self
@@ -139,8 +141,8 @@ impl<'a> Event<'a> {
         self.raw.trim_start().starts_with('{')
     }
 
-    /// Runs a `serde` seed over the event (e.g. a visitor that collects a few top-level fields),
-    /// with the same field-skipping as [`Event::parse`].
+    /// Runs a [`DeserializeSeed`] over the event (e.g. a visitor that collects a few top-level
+    /// fields), with the same field-skipping as [`Event::parse`].
     pub fn parse_seed<S: DeserializeSeed<'a>>(
         &self,
         seed: S,
@@ -172,6 +174,75 @@ impl<'a> Event<'a> {
 ///   document with none of them is one event, and a top-level array always yields its elements.
 /// - `accept_key` may skip objects the source does not own (e.g. CloudTrail digests).
 /// - Implementations are immutable and shared across threads.
+///
+/// # Example
+/// A source for JSON lines like `{"time":"2024-05-01T12:00:00Z","action":"login","who":"bob"}`:
+/// [`Event::parse`] reads only the fields it names into a view that borrows from the event
+/// where it can.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use std::sync::Arc;
+///
+/// use s3conn_core::{Event, LogSource, Normalized, ObjectContext, ObjectRef, SourceInfo};
+/// use serde::Deserialize;
+///
+/// /// The fields the source reads; every other field stays unread.
+/// #[derive(Deserialize)]
+/// struct View<'a> {
+///     #[serde(borrow)]
+///     time: Cow<'a, str>,
+///     #[serde(borrow, default)]
+///     action: Cow<'a, str>,
+///     #[serde(borrow, default)]
+///     who: Cow<'a, str>,
+/// }
+///
+/// #[derive(Debug)]
+/// struct AppLog {
+///     info: Arc<SourceInfo>,
+/// }
+///
+/// impl LogSource for AppLog {
+///     fn info(&self) -> &Arc<SourceInfo> {
+///         &self.info
+///     }
+///
+///     fn normalize(&self, event: &Event<'_>) -> Normalized {
+///         // Never fails: an unreadable event keeps the object's time and says why.
+///         let view: View<'_> = match event.parse() {
+///             Ok(view) => view,
+///             Err(e) => {
+///                 let fallback_reason = Some(e.to_string());
+///                 return Normalized { fallback_reason, ..Normalized::default() };
+///             }
+///         };
+///         let timestamp_ms = s3conn_core::time::parse_rfc3339(&view.time);
+///         let non_empty = |s: Cow<'_, str>| (!s.is_empty()).then(|| s.into_owned());
+///         Normalized {
+///             fallback_reason: timestamp_ms.is_none().then(|| format!("bad time {:?}", view.time)),
+///             timestamp_ms,
+///             event_name: non_empty(view.action),
+///             user: non_empty(view.who),
+///             ..Normalized::default()
+///         }
+///     }
+/// }
+///
+/// let source = AppLog {
+///     info: Arc::new(SourceInfo::new("app-log", "App log", "Syslog", "app_log", "Example")),
+/// };
+/// let context = ObjectContext::new(ObjectRef::new("logs", "app/1.json"), None, None, None);
+/// let raw = r#"{"time":"2024-05-01T12:00:00Z","action":"login","who":"bob \"the builder\""}"#;
+/// let normalized = source.normalize(&Event::new(raw, &context, None));
+/// assert_eq!(normalized.timestamp_ms, Some(1_714_564_800_000));
+/// assert_eq!(normalized.event_name.as_deref(), Some("login"));
+/// assert_eq!(normalized.user.as_deref(), Some(r#"bob "the builder""#));
+///
+/// let unreadable = source.normalize(&Event::new(r#"{"action":"login"}"#, &context, None));
+/// assert_eq!(unreadable.timestamp_ms, None);
+/// assert!(unreadable.fallback_reason.is_some());
+/// ```
 pub trait LogSource: Send + Sync + Debug {
     /// The id and envelope of this source.
     fn info(&self) -> &Arc<SourceInfo>;

@@ -97,12 +97,12 @@ counters! {
 
 impl Stats {
     /// Adds `n` to a counter.
-    pub fn add(counter: &AtomicU64, n: u64) {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Counts one failure under its class.
-    pub fn failure(&self, class: crate::ErrorClass) {
+    pub(crate) fn failure(&self, class: crate::ErrorClass) {
         let c = match class {
             crate::ErrorClass::Retryable => &self.failures_retryable,
             crate::ErrorClass::Permanent => &self.failures_permanent,

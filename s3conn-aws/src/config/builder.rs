@@ -12,6 +12,48 @@ use super::secret::Secret;
 use super::ConnectorConfig;
 
 /// Builds a [`ConnectorConfig`] in code; `build` applies the same validation as the TOML path.
+///
+/// A configuration for a local S3/SQS emulator (moto, LocalStack) on port 5000; building it
+/// needs no network:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use s3conn_aws::config::{CredentialsConfig, QueueUrlForm};
+/// use s3conn_aws::{ConfigError, ConnectorConfig};
+///
+/// let config = ConnectorConfig::builder()
+///     .name("local-trail")
+///     .log_source("aws-cloudtrail")
+///     .region("us-east-1")
+///     .sqs_queue_url("http://127.0.0.1:5000/123456789012/trail-events")
+///     .allow_http(true) // an emulator speaks plain http; AWS itself never needs this
+///     .static_credentials("testing", "testing")
+///     .buckets(["trail-bucket"])
+///     .key_prefix("AWSLogs/")
+///     .visibility_timeout(Duration::from_secs(120))
+///     .build()?;
+///
+/// assert_eq!(config.name, "local-trail");
+/// assert_eq!(config.queue_url.form, QueueUrlForm::Custom);
+/// assert_eq!(config.queue_url.name, "trail-events");
+/// // With no `endpoint_url`, both clients talk to the queue URL's host.
+/// assert_eq!(config.sqs_endpoint().as_deref(), Some("http://127.0.0.1:5000"));
+/// assert_eq!(config.s3_endpoint().as_deref(), Some("http://127.0.0.1:5000"));
+/// assert!(matches!(config.credentials, CredentialsConfig::Static { .. }));
+/// assert_eq!(config.visibility_timeout, Duration::from_secs(120));
+/// assert_eq!(config.concurrency, s3conn_aws::config::DEFAULT_CONCURRENCY);
+///
+/// // The same validation as a TOML file: plain http is refused unless allowed.
+/// let refused = ConnectorConfig::builder()
+///     .name("local-trail")
+///     .log_source("aws-cloudtrail")
+///     .region("us-east-1")
+///     .sqs_queue_url("http://127.0.0.1:5000/123456789012/trail-events")
+///     .build();
+/// assert!(matches!(refused, Err(ConfigError::Invalid { .. })));
+/// # Ok::<(), ConfigError>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct ConnectorConfigBuilder {
     raw: RawConfig,

@@ -26,10 +26,11 @@ use std::fmt;
 
 use s3conn_core::{Classify, ErrorClass, QueueError, StoreError};
 
-pub use body::code_from_body;
-pub use codes::{kind_for, normalize_code};
+#[cfg(test)]
+use body::code_from_body;
+pub(crate) use codes::{kind_for, normalize_code};
 pub use kind::AwsErrorKind;
-pub use sdk::chain;
+pub(crate) use sdk::chain;
 
 /// A classified failure of one AWS operation.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,7 +24,7 @@ pub struct SyntaxError {
 
 impl SyntaxError {
     /// The error `message` at `offset` of `bytes`, with its line and column.
-    pub fn at(bytes: &[u8], offset: usize, message: &'static str) -> Self {
+    pub(crate) fn at(bytes: &[u8], offset: usize, message: &'static str) -> Self {
         let before = &bytes[..offset.min(bytes.len())];
         let line = 1 + memchr::memchr_iter(b'\n', before).count();
         let column = 1 + before.len() - memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);

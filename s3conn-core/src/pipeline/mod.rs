@@ -1,7 +1,7 @@
 //! The pipeline: receive → parse notification → filter → fetch → decode → normalize → deliver →
 //! acknowledge, with leases held and renewed throughout. See `DESIGN.md` for the states.
 //!
-//! - this module: the run loop and each message's way to its [`Disposition`];
+//! - this module: the run loop and each message's way to its `Disposition`;
 //! - [`config`]: [`PipelineConfig`], [`PipelineBuilder`], [`PipelineError`];
 //! - [`report`]: what a run returns ([`RunReport`], [`RunStatus`]);
 //! - `lease`: lease keeping and receive permits; `ack`: batched acknowledgement;
@@ -47,6 +47,59 @@ use receive_failures::{AfterFailure, ReceiveFailures};
 use report::KeptLedger;
 
 /// A pipeline from one queue to one sink.
+///
+/// Drain one notification over the in-memory backends: the object's two events reach the sink,
+/// the bad line goes to the dead-letter destination, and the message is acknowledged.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use s3conn_core::memory::{MemoryObjectStore, MemoryQueue};
+/// use s3conn_core::notification::s3_event_body;
+/// use s3conn_core::sink::{MemoryDeadLetterSink, MemorySink};
+/// use s3conn_core::{Event, LogSource, Normalized, Pipeline, PipelineConfig, SourceInfo};
+/// use tokio_util::sync::CancellationToken;
+///
+/// /// Every event as it is, with the object's time.
+/// #[derive(Debug)]
+/// struct AsIs(Arc<SourceInfo>);
+///
+/// impl LogSource for AsIs {
+///     fn info(&self) -> &Arc<SourceInfo> {
+///         &self.0
+///     }
+///     fn normalize(&self, _event: &Event<'_>) -> Normalized {
+///         Normalized { fallback_reason: Some("no time field".into()), ..Normalized::default() }
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let queue = Arc::new(MemoryQueue::new());
+/// let store = Arc::new(MemoryObjectStore::new());
+/// let meta = store.put("logs", "app/1.json", "{\"n\":1}\n{\"n\":2}\nnot json\n");
+/// queue.send(s3_event_body("logs", "app/1.json", meta.size, meta.etag.as_deref()));
+///
+/// let source = Arc::new(AsIs(Arc::new(SourceInfo::new("as-is", "As is", "Syslog", "app", "me"))));
+/// let sink = MemorySink::new();
+/// let dead_letters = MemoryDeadLetterSink::new();
+/// // Drain: stop once the queue is empty (in memory, without waiting out a long poll).
+/// let config = PipelineConfig { drain: true, ..PipelineConfig::default() };
+/// let pipeline = Pipeline::builder(queue.clone(), store, source, Arc::new(sink.clone()))
+///     .dead_letter(Arc::new(dead_letters.clone()))
+///     .config(config)
+///     .build();
+///
+/// let report = pipeline.run(CancellationToken::new()).await?;
+/// assert!(report.is_complete(), "{}", report.status);
+/// assert_eq!(report.stats.records_delivered, 2);
+/// assert_eq!(report.stats.records_dead_lettered, 1);
+/// assert_eq!(sink.len(), 2);
+/// assert_eq!(dead_letters.items().len(), 1);
+/// assert!(queue.is_empty()); // acknowledged
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     inner: Arc<Inner>,
