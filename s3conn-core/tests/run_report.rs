@@ -433,7 +433,7 @@ async fn a_continuous_run_retries_an_unreachable_queue_and_warns_once_per_interv
     // Stopped while the queue was still unreachable: an error, not a clean report.
     match stopped {
         Err(PipelineError::QueueUnreachable { failures, .. }) => {
-            assert_eq!(failures, receives as u64, "every failed receive counted")
+            assert_eq!(failures, receives, "every failed receive counted")
         }
         other => panic!("a run stopped while its queue fails must say so: {other:?}"),
     }

@@ -1,0 +1,253 @@
+//! One message's way through the pipeline: parse its notification, work each object, reach its
+//! [`Disposition`] (acknowledge, keep, lease lost, release) and carry it out.
+
+use super::*;
+
+/// How one message ended (its fate; not to be confused with a record's `record::Outcome`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Disposition {
+    /// Everything accounted for: delete it.
+    Acknowledge,
+    /// Something failed: leave it to reappear after a backoff.
+    Keep {
+        why: KeepReason,
+        class: ErrorClass,
+        reason: String,
+    },
+    /// The lease was lost: someone else may have it; touch nothing.
+    LeaseLost,
+    /// Shutting down: make it visible again now.
+    Release,
+}
+
+/// Works one message to its disposition and carries it out.
+pub(super) async fn run_message(
+    inner: Arc<Inner>,
+    msg: Message,
+    lease: CancellationToken,
+    hard: CancellationToken,
+    ack_tx: mpsc::Sender<AckHandle>,
+) {
+    let disposition = message_disposition(&inner, &msg, &lease).await;
+    let disposition = if lease.is_cancelled() {
+        if hard.is_cancelled() {
+            Disposition::Release
+        } else {
+            Disposition::LeaseLost
+        }
+    } else {
+        disposition
+    };
+    if let Ok(mut leases) = inner.leases.lock() {
+        leases.remove(&msg.handle);
+    }
+    match disposition {
+        Disposition::Acknowledge => {
+            // The message's slot is freed without waiting for the delete batch to fill: the
+            // acknowledger deletes it within `ack_linger`, and `run` waits for it on the way out.
+            let _ = ack_tx.send(msg.handle.clone()).await;
+        }
+        Disposition::Keep { why, class, reason } => {
+            Stats::add(&inner.stats.messages_kept, 1);
+            inner.keep(why, &reason);
+            let cfg = &inner.config;
+            let delay = equal_jitter(
+                cfg.visibility_timeout,
+                Duration::from_secs(12 * 3600),
+                msg.attempt.saturating_sub(1),
+            );
+            warn!(message = %msg.id, attempt = msg.attempt, ?class, %reason, ?delay, "message kept for redelivery");
+            let _ = inner
+                .queue
+                .extend(std::slice::from_ref(&msg.handle), delay)
+                .await;
+        }
+        Disposition::Release => {
+            Stats::add(&inner.stats.messages_released, 1);
+            let _ = inner.queue.release(&msg.handle).await;
+        }
+        Disposition::LeaseLost => inner.keep(KeepReason::LeaseLost, &format!("message {}", msg.id)),
+    }
+}
+
+/// Dead-letters what failed permanently once `max_receive_count` is reached (then it may be
+/// acknowledged); until then, or without a dead-letter destination, the message is kept.
+async fn give_up(
+    inner: &Inner,
+    msg: &Message,
+    kind: DeadLetterKind,
+    object: Option<ObjectRef>,
+    why: KeepReason,
+    reason: String,
+    class: ErrorClass,
+) -> Disposition {
+    let exhausted = inner
+        .config
+        .max_receive_count
+        .is_some_and(|max| msg.attempt >= max);
+    if !exhausted {
+        return Disposition::Keep { why, class, reason };
+    }
+    let Some(dead) = &inner.dead else {
+        return Disposition::Keep {
+            why: KeepReason::NoDeadLetterDestination,
+            class,
+            reason: format!("{reason}; no dead-letter destination is set"),
+        };
+    };
+    let item = DeadLetter {
+        kind,
+        reason: reason.clone(),
+        object,
+        message_id: Some(msg.id.clone()),
+        line: None,
+        offset: None,
+        ordinal: None,
+        raw: if kind == DeadLetterKind::Message {
+            msg.body.clone().into_bytes()
+        } else {
+            Vec::new()
+        },
+    };
+    match dead.dead_letter(std::slice::from_ref(&item)).await {
+        Ok(()) => {
+            if kind == DeadLetterKind::Message {
+                Stats::add(&inner.stats.messages_dead_lettered, 1);
+            } else {
+                Stats::add(&inner.stats.objects_dead_lettered, 1);
+            }
+            Disposition::Acknowledge
+        }
+        Err(e) => Disposition::Keep {
+            why: KeepReason::DeadLetterFailed,
+            class,
+            reason: format!("{reason}; dead-letter write failed: {e}"),
+        },
+    }
+}
+
+/// Parses, filters and reads every object of one message: how it should end.
+async fn message_disposition(
+    inner: &Arc<Inner>,
+    msg: &Message,
+    lease: &CancellationToken,
+) -> Disposition {
+    let stats = &inner.stats;
+    let parsed = match notification::parse(&msg.body) {
+        Ok(n) => n,
+        Err(e) => {
+            stats.failure(e.class());
+            let reason = format!("message {}: {e}", msg.id);
+            return give_up(
+                inner,
+                msg,
+                DeadLetterKind::Message,
+                None,
+                KeepReason::NotANotification,
+                reason,
+                ErrorClass::Permanent,
+            )
+            .await;
+        }
+    };
+    for (why, _) in &parsed.ignored {
+        let c = match why {
+            Ignored::TestEvent => &stats.test_events,
+            Ignored::NotObjectCreated => &stats.ignored_not_created,
+            Ignored::DirectoryMarker => &stats.ignored_directory_markers,
+            Ignored::EmptyObject => &stats.ignored_empty_objects,
+        };
+        Stats::add(c, 1);
+    }
+    let mut kept: Option<Disposition> = None;
+    for object in parsed.objects {
+        match inner.config.objects.check(&object.bucket, &object.key) {
+            Ok(()) => {}
+            Err(ObjectRejection::KeyFiltered) => {
+                Stats::add(&stats.objects_filtered, 1);
+                continue;
+            }
+            Err(ObjectRejection::BucketNotAllowed) => {
+                Stats::add(&stats.objects_bucket_not_allowed, 1);
+                stats.failure(ErrorClass::Configuration);
+                let reason = format!(
+                    "bucket '{}' of {object} is not on the allow-list",
+                    object.bucket
+                );
+                match give_up(
+                    inner,
+                    msg,
+                    DeadLetterKind::Message,
+                    Some(object),
+                    KeepReason::BucketNotAllowed,
+                    reason,
+                    ErrorClass::Configuration,
+                )
+                .await
+                {
+                    Disposition::Acknowledge => continue,
+                    keep @ Disposition::Keep { .. } => {
+                        kept.get_or_insert(keep);
+                        continue;
+                    }
+                    other => return other,
+                }
+            }
+        }
+        if let KeyVerdict::Skip(why) = inner.source.accept_key(&object.key) {
+            debug!(%object, why, "skipped by the log source");
+            Stats::add(&stats.objects_skipped_by_source, 1);
+            continue;
+        }
+        match object::process_object(inner, msg, object.clone(), lease).await {
+            Ok(()) => {}
+            Err(Stop::LeaseLost) => return Disposition::LeaseLost,
+            Err(Stop::Store(StoreError::NotFound(what))) => {
+                info!(%what, "object gone before it was read: acknowledged");
+                Stats::add(&stats.objects_gone, 1);
+            }
+            Err(Stop::Store(StoreError::PreconditionFailed(what))) => {
+                info!(%what, "object overwritten since the notification: acknowledged (the new version has its own)");
+                Stats::add(&stats.objects_changed, 1);
+            }
+            Err(stop) => {
+                let class = stop.class();
+                let why = stop.keep_reason();
+                let reason = format!("{object}: {stop}");
+                warn!(%reason, ?class, "object failed");
+                let undecodable = matches!(stop, Stop::Decode(_) | Stop::Crashed(_))
+                    && class == ErrorClass::Permanent;
+                if undecodable {
+                    Stats::add(&stats.objects_undecodable, 1);
+                    match give_up(
+                        inner,
+                        msg,
+                        DeadLetterKind::Object,
+                        Some(object),
+                        why,
+                        reason,
+                        class,
+                    )
+                    .await
+                    {
+                        Disposition::Acknowledge => continue,
+                        keep @ Disposition::Keep { .. } => {
+                            kept.get_or_insert(keep);
+                        }
+                        other => return other,
+                    }
+                } else {
+                    kept.get_or_insert(Disposition::Keep { why, class, reason });
+                    if why == KeepReason::OutputClosed {
+                        // Nothing more can be delivered: the rest of the message waits too.
+                        break;
+                    }
+                }
+            }
+        }
+        if lease.is_cancelled() {
+            return Disposition::LeaseLost;
+        }
+    }
+    kept.unwrap_or(Disposition::Acknowledge)
+}
