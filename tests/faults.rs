@@ -60,8 +60,11 @@ async fn collect_through_a_faulty_network_loses_nothing_and_backs_off() {
     loop {
         runs += 1;
         let stats_path = w.dir.path().join(format!("stats-{runs}.json"));
+        // Request retries are logged at debug (an outage must not print a line per attempt);
+        // this test reads them, so it turns that one target up.
         let output = w
             .collect_command(&config, &out, &stats_path)
+            .env("S3CONN_LOG", "warn,s3conn_aws::retry=debug")
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr).to_string();

@@ -177,9 +177,48 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 /// Writes records as NDJSON to any writer (stdout, a file), flushing after every batch.
 ///
 /// A write that fails with `BrokenPipe` (the reader went away, as under `| head`) is
-/// [`SinkError::Closed`]; other write failures are retryable.
+/// [`SinkError::Closed`], and so is a file sink whose file (or its directory) was removed: the
+/// batch went to an unlinked file, so it is not reported delivered. Other write failures are
+/// retryable.
 pub struct NdjsonSink<W: Write + Send> {
     out: Mutex<W>,
+    file: Option<OpenedFile>,
+}
+
+/// The path a file sink writes to and the identity of the file it opened there.
+#[derive(Debug)]
+struct OpenedFile {
+    path: PathBuf,
+    identity: Option<(u64, u64)>,
+}
+
+impl OpenedFile {
+    fn identity(meta: &fs::Metadata) -> Option<(u64, u64)> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some((meta.dev(), meta.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            None
+        }
+    }
+
+    /// Whether the path still names the file this sink writes to (checked once per batch).
+    fn still_there(&self) -> Result<(), SinkError> {
+        let gone = |why: &str| SinkError::Closed(format!("{} {why}", self.path.display()));
+        match fs::metadata(&self.path) {
+            Ok(meta) if Self::identity(&meta) == self.identity => Ok(()),
+            Ok(_) => Err(gone("was replaced by another file")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(gone("was removed")),
+            Err(e) => Err(SinkError::Retryable(format!(
+                "{}: {e}",
+                self.path.display()
+            ))),
+        }
+    }
 }
 
 impl<W: Write + Send> Debug for NdjsonSink<W> {
@@ -193,6 +232,7 @@ impl<W: Write + Send> NdjsonSink<W> {
     pub fn new(out: W) -> Self {
         NdjsonSink {
             out: Mutex::new(out),
+            file: None,
         }
     }
 }
@@ -212,7 +252,13 @@ impl NdjsonSink<BufWriter<File>> {
     /// A sink appending to a file (created if missing).
     pub fn file(path: &Path) -> std::io::Result<Self> {
         let f = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(NdjsonSink::new(BufWriter::with_capacity(WRITE_BUFFER, f)))
+        let identity = OpenedFile::identity(&f.metadata()?);
+        let mut sink = NdjsonSink::new(BufWriter::with_capacity(WRITE_BUFFER, f));
+        sink.file = Some(OpenedFile {
+            path: path.to_path_buf(),
+            identity,
+        });
+        Ok(sink)
     }
 }
 
@@ -235,7 +281,9 @@ impl<W: Write + Send> Sink for NdjsonSink<W> {
                         SinkError::Closed(format!("write failed: {e}"))
                     }
                     _ => SinkError::Retryable(format!("write failed: {e}")),
-                })
+                })?;
+            // Written and flushed: still into the file the path names?
+            self.file.as_ref().map_or(Ok(()), OpenedFile::still_there)
         })
     }
 }
