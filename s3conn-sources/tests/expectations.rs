@@ -13,18 +13,14 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{fixtures_dir, run, Output};
+use common::{builtin, fixtures_dir, run, Output};
 use s3conn_core::{Event, LogSource, ObjectContext, ObjectRef, Outcome, Record};
 use serde_json::value::RawValue;
-
-fn source(id: &str) -> Arc<dyn LogSource> {
-    s3conn_sources::builtin_registry().get(id).expect("source")
-}
 
 fn records(id: &str, rel: &str) -> Vec<Record> {
     let root = fixtures_dir().join(id);
     let bytes = std::fs::read(root.join(rel)).expect("fixture");
-    match run(&source(id), rel, &bytes) {
+    match run(&builtin(id), rel, &bytes) {
         Output::Records(r) => r,
         Output::Skipped(reason) => panic!("{rel} skipped: {reason}"),
     }
@@ -128,7 +124,7 @@ fn cloudtrail_rules() {
     let digest = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/111122223333_CloudTrail-Digest_us-east-1_20240501T1200Z.json";
     let bytes = std::fs::read(fixtures_dir().join("aws-cloudtrail").join(digest)).expect("digest");
     assert!(matches!(
-        run(&source("aws-cloudtrail"), digest, &bytes),
+        run(&builtin("aws-cloudtrail"), digest, &bytes),
         Output::Skipped("cloudtrail digest file")
     ));
     let org = records(
@@ -202,7 +198,7 @@ fn crowdstrike_families() {
         r#"{"AgentLoadFlags":"0","ComputerName":"h","Time":"1714564000.5","aid":"x"}"#,
     )
     .expect("json");
-    let n = source("crowdstrike").normalize(&Event::new(raw.get(), &ctx, None));
+    let n = builtin("crowdstrike").normalize(&Event::new(raw.get(), &ctx, None));
     assert_eq!(n.event_type.as_deref(), Some("aidmaster"));
 }
 
