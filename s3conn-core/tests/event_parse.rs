@@ -4,9 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use common::FnSource;
 use s3conn_core::decode::{DecoderConfig, Framing};
 use s3conn_core::process::process_object_bytes;
 use s3conn_core::source::{Event, LogSource, SourceInfo};
@@ -35,53 +38,34 @@ struct StrView<'a> {
 
 /// A source that reads `eventName` and `user` through one of the views; a parse error becomes
 /// the fallback reason.
-#[derive(Debug)]
-struct UserSource {
-    info: Arc<SourceInfo>,
-    expand: Vec<String>,
-    borrow_only: bool,
-}
-
-impl UserSource {
-    fn shared(borrow_only: bool) -> Arc<dyn LogSource> {
-        Arc::new(UserSource {
-            info: Arc::new(SourceInfo::new("users", "Users", "Syslog", "users", "test")),
-            expand: vec!["Records".into()],
-            borrow_only,
-        })
-    }
-}
-
-impl LogSource for UserSource {
-    fn info(&self) -> &Arc<SourceInfo> {
-        &self.info
-    }
-    fn expand_fields(&self) -> &[String] {
-        &self.expand
-    }
-    fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let read = if self.borrow_only {
-            event
-                .parse::<StrView<'_>>()
-                .map(|v| (v.event_name.map(str::to_owned), v.user.map(str::to_owned)))
-        } else {
-            event
-                .parse::<CowView<'_>>()
-                .map(|v| (Some(v.event_name.into_owned()), Some(v.user.into_owned())))
-        };
-        match read {
-            Ok((event_name, user)) => Normalized {
-                event_name,
-                user,
-                fallback_reason: Some("no time".into()),
-                ..Normalized::default()
-            },
-            Err(e) => Normalized {
-                fallback_reason: Some(e.to_string()),
-                ..Normalized::default()
-            },
-        }
-    }
+fn user_source(borrow_only: bool) -> Arc<dyn LogSource> {
+    FnSource::shared(
+        SourceInfo::new("users", "Users", "Syslog", "users", "test"),
+        &["Records"],
+        move |event| {
+            let read = if borrow_only {
+                event
+                    .parse::<StrView<'_>>()
+                    .map(|v| (v.event_name.map(str::to_owned), v.user.map(str::to_owned)))
+            } else {
+                event
+                    .parse::<CowView<'_>>()
+                    .map(|v| (Some(v.event_name.into_owned()), Some(v.user.into_owned())))
+            };
+            match read {
+                Ok((event_name, user)) => Normalized {
+                    event_name,
+                    user,
+                    fallback_reason: Some("no time".into()),
+                    ..Normalized::default()
+                },
+                Err(e) => Normalized {
+                    fallback_reason: Some(e.to_string()),
+                    ..Normalized::default()
+                },
+            }
+        },
+    )
 }
 
 const ESCAPED: &str = r#"{"eventName":"ConsoleLogin","user":"bob \"the builder\""}"#;
@@ -108,7 +92,7 @@ fn normalize_all(borrow_only: bool, framing: Framing, object: &str) -> Vec<Norma
     };
     let context = ObjectContext::new(ObjectRef::new("bucket", "key"), None, None, Some(0));
     let out = process_object_bytes(
-        &UserSource::shared(borrow_only),
+        &user_source(borrow_only),
         &config,
         context,
         object.as_bytes(),

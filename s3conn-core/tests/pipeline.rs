@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::{drain_config, run, shutdown_when, Setup, TestSource};
+use common::{drain_config, run, shutdown_when, RejectingSink, Setup, TestSource};
 use s3conn_core::memory::{Fault, MemoryObjectStore, MemoryQueue};
 use s3conn_core::notification::s3_event_body;
 use s3conn_core::queue::{AckHandle, BatchResult, Message, Queue, QueueError};
@@ -505,17 +505,6 @@ async fn overwritten_objects_are_acknowledged_and_access_denied_is_kept() {
         sink.is_empty(),
         "the overwritten version is not read; the new one has its own notification"
     );
-}
-
-/// A sink that rejects everything for good.
-#[derive(Debug)]
-struct RejectingSink;
-
-#[async_trait]
-impl Sink for RejectingSink {
-    async fn deliver(&self, _batch: &[Record]) -> Result<(), SinkError> {
-        Err(SinkError::Rejected("schema mismatch".into()))
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

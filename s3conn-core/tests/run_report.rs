@@ -11,29 +11,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use common::{drain_config, run_report, shutdown_when, Setup, TestSource};
+use common::{drain_config, run_report, shutdown_when, RejectingSink, Setup, TestSource};
 use s3conn_core::memory::MemoryQueue;
 use s3conn_core::pipeline::KeepReason;
 use s3conn_core::queue::{AckHandle, BatchResult, Message, Queue, QueueError};
 use s3conn_core::sink::{MemorySink, NdjsonSink};
-use s3conn_core::{Pipeline, PipelineConfig, PipelineError, Record, RunStatus, Sink, SinkError};
+use s3conn_core::{Pipeline, PipelineConfig, PipelineError, RunStatus, Sink, SinkError};
 use tokio_util::sync::CancellationToken;
 
 fn ndjson(object: usize, n: usize) -> Vec<u8> {
     (0..n)
         .flat_map(|i| format!("{{\"n\":\"{object}-{i}\"}}\n").into_bytes())
         .collect()
-}
-
-/// Rejects everything for good.
-#[derive(Debug)]
-struct RejectingSink;
-
-#[async_trait]
-impl Sink for RejectingSink {
-    async fn deliver(&self, _batch: &[Record]) -> Result<(), SinkError> {
-        Err(SinkError::Rejected("schema mismatch".into()))
-    }
 }
 
 /// The production default configuration, draining: a 20 s long poll, 200 ms first backoff.
