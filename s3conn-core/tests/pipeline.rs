@@ -154,10 +154,7 @@ async fn sink_failure_keeps_the_message_and_redelivery_completes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_sink_applies_backpressure_and_nothing_is_dropped() {
-    let s = Setup::new();
-    for o in 0..40 {
-        s.object(&format!("o{o}.json"), ndjson(o, 200));
-    }
+    let s = Setup::with_objects((0..40).map(|o| ndjson(o, 200)));
     let sink = FlakySink::new(0, Duration::from_millis(10));
     let mut config = drain_config();
     config.max_objects_in_flight = 2;
@@ -215,10 +212,7 @@ async fn shutdown_mid_object_releases_the_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_object_outliving_the_visibility_timeout_is_processed_exactly_once_by_two_consumers() {
-    let s = Setup::new();
-    for o in 0..4 {
-        s.object(&format!("o{o}.json"), ndjson(o, 20));
-    }
+    let s = Setup::with_objects((0..4).map(|o| ndjson(o, 20)));
     let sink = FlakySink::new(0, Duration::from_millis(150));
     let mut config = drain_config();
     config.visibility_timeout = Duration::from_millis(400);

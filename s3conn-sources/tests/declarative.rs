@@ -278,6 +278,11 @@ fn err_of(toml_text: &str) -> String {
 
 const HEAD: &str = "id='x'\ndisplay_name='X'\nindex='Syslog'\nmsg_class='m'\nvendor='v'\n";
 
+/// The declarative source of `HEAD` followed by `rest`.
+fn spec_source(rest: &str) -> Arc<dyn LogSource> {
+    Arc::new(DeclarativeSource::from_toml_str(&format!("{HEAD}{rest}")).expect("spec"))
+}
+
 #[test]
 fn bad_specs_name_the_field() {
     // Each rejected spec, and the words its error must contain.
@@ -370,11 +375,9 @@ fn readme_example_spec_works() {
     assert_eq!(r[2].fields.outcome, None);
     assert!(r[2].fields.fallback_reason.is_some());
     // Mixed-type `equals` in TOML compares as JSON values.
-    let mixed = DeclarativeSource::from_toml_str(&format!(
-        "{HEAD}[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\nequals=[false, 'no', 403]\nresult='failure'\n"
-    ))
-    .expect("mixed equals");
-    let mixed: Arc<dyn LogSource> = Arc::new(mixed);
+    let mixed = spec_source(
+        "[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\nequals=[false, 'no', 403]\nresult='failure'\n",
+    );
     let out = run(
         &mixed,
         "k",
@@ -388,11 +391,9 @@ fn readme_example_spec_works() {
 /// JSON pointers follow RFC 6901: `~1` is `/`, `~0` is `~`, array indices have no leading zero.
 #[test]
 fn pointer_tokens() {
-    let src = DeclarativeSource::from_toml_str(&format!(
-        "{HEAD}[timestamp]\nfields=['/a~1b/0']\n[fields]\nuser='/m~0n/list/1'\nhost='/arr/01'\n"
-    ))
-    .expect("spec");
-    let src: Arc<dyn LogSource> = Arc::new(src);
+    let src = spec_source(
+        "[timestamp]\nfields=['/a~1b/0']\n[fields]\nuser='/m~0n/list/1'\nhost='/arr/01'\n",
+    );
     let out = run(
         &src,
         "k",

@@ -14,7 +14,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{builtin, fixtures_dir, run, Output};
-use s3conn_core::{Event, LogSource, ObjectContext, ObjectRef, Outcome, Record};
+use s3conn_core::{Event, LogSource, Normalized, ObjectContext, ObjectRef, Outcome, Record};
 use serde_json::value::RawValue;
 
 fn records(id: &str, rel: &str) -> Vec<Record> {
@@ -24,6 +24,17 @@ fn records(id: &str, rel: &str) -> Vec<Record> {
         Output::Records(r) => r,
         Output::Skipped(reason) => panic!("{rel} skipped: {reason}"),
     }
+}
+
+/// One field of each record, `-` where it is absent.
+fn column<'r>(
+    records: &'r [Record],
+    field: impl Fn(&'r Normalized) -> Option<&'r str>,
+) -> Vec<&'r str> {
+    records
+        .iter()
+        .map(|r| field(&r.fields).unwrap_or("-"))
+        .collect()
 }
 
 fn f(r: &Record) -> (&str, &str, &str, Option<Outcome>) {
@@ -268,10 +279,7 @@ fn generic_time_formats() {
 #[test]
 fn proofpoint_families() {
     let all = records("proofpoint", "tap/siem-all-20240501T1210Z.json");
-    let types: Vec<_> = all
-        .iter()
-        .map(|r| r.fields.event_type.as_deref().unwrap_or("-"))
-        .collect();
+    let types = column(&all, |f| f.event_type.as_deref());
     assert_eq!(
         types,
         [
@@ -318,10 +326,7 @@ fn proofpoint_families() {
 #[test]
 fn teleport_rules() {
     let r = records("teleport", "cluster-a/2024-05-01.log");
-    let ips: Vec<_> = r
-        .iter()
-        .map(|r| r.fields.src_ip.as_deref().unwrap_or("-"))
-        .collect();
+    let ips = column(&r, |f| f.src_ip.as_deref());
     assert_eq!(
         &ips[..4],
         [

@@ -101,6 +101,15 @@ impl Setup {
         }
     }
 
+    /// A setup holding the objects `o0.json`, `o1.json`, … with these contents, each notified.
+    pub fn with_objects(contents: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        let s = Self::new();
+        for (o, data) in contents.into_iter().enumerate() {
+            s.object(&format!("o{o}.json"), data);
+        }
+        s
+    }
+
     /// Stores an object and queues its "object created" notification.
     pub fn object(&self, key: &str, data: Vec<u8>) {
         let meta = self.store.put("bucket", key, data);
