@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{unique, Moto, MotoWorld};
+use common::{unique, MotoWorld};
 use s3conn_aws::{Connector, SqsQueue};
 use s3conn_core::sink::{MemoryDeadLetterSink, MemorySink};
 use s3conn_core::testing::gzip;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use common::{Moto, MotoWorld};
+use common::MotoWorld;
 use s3conn_aws::{S3ObjectStore, SqsQueue};
 use s3conn_core::{AckHandle, ObjectRef, ObjectStoreExt, Queue};
 use serde_json::Value;
