@@ -13,9 +13,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mb="${1:-300}"
 work="${2:-/tmp/s3conn-compare}"
-mkdir -p "$work"
-cargo build --release --quiet --bin s3conn --example perf
-bin=target/release/examples
 . benches/timing.sh
 one="taskset -c 0"
 

@@ -11,9 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 object_mb="${1:-1}"
 work="${2:-/tmp/s3conn-memory}"
-mkdir -p "$work"
-cargo build --release --quiet --bin s3conn --example perf
-bin=target/release/examples
 . benches/timing.sh
 row() { printf '%-44s %14s %10s %9s %9s\n' "$@"; }
 

@@ -35,28 +35,34 @@ fn the_binary_is_the_cargo_bin_target() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("s3conn "));
 }
 
+/// `replay` over `dir` succeeds, and its done line contains `objects` and `records`.
+fn assert_done_line(dir: &std::path::Path, objects: &str, records: &str) {
+    let (code, stderr) = replay(dir, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(objects) && stderr.contains(records),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn done_lines_read_right_for_nothing_and_for_one() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("in")).unwrap();
-    let (code, stderr) = replay(dir.path(), &[]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(
-        stderr.contains("s3conn replay: 0 objects (0 processed")
-            && stderr.contains(", 0 records delivered,"),
-        "{stderr}"
+    assert_done_line(
+        dir.path(),
+        "s3conn replay: 0 objects (0 processed",
+        ", 0 records delivered,",
     );
     std::fs::write(
         dir.path().join("in/one.json"),
         r#"{"time":"2026-11-26T08:00:00Z","user":"u"}"#,
     )
     .unwrap();
-    let (code, stderr) = replay(dir.path(), &[]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(
-        stderr.contains("s3conn replay: 1 object (1 processed")
-            && stderr.contains(", 1 record delivered,"),
-        "{stderr}"
+    assert_done_line(
+        dir.path(),
+        "s3conn replay: 1 object (1 processed",
+        ", 1 record delivered,",
     );
 }
 

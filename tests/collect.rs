@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{gzip, s3conn, World};
+use common::{collect_base_command, gzip, s3conn, World};
 use s3conn::aws::testing::{unique, ACCOUNT, REGION};
 
 /// `collect`'s own helpers on the shared moto world.
@@ -47,19 +47,8 @@ impl World {
     ) -> (Output, Vec<serde_json::Value>, serde_json::Value) {
         let out_dir = self.dir.path().join(out);
         let stats = self.dir.path().join(format!("{out}.stats.json"));
-        let output = s3conn()
-            .args([
-                "collect",
-                "--drain",
-                "--poll-wait",
-                "1",
-                "--status-interval",
-                "0",
-                "--config",
-            ])
-            .arg(config)
-            .arg("--output")
-            .arg(&out_dir)
+        let output = collect_base_command(config, &out_dir)
+            .arg("--drain")
             .args(dead_letter)
             .arg("--stats")
             .arg(&stats)
@@ -232,14 +221,7 @@ async fn two_collectors_share_one_queue() {
 async fn deleted_objects_are_acknowledged_and_other_buckets_never_read() {
     let w = World::new().await;
     w.put(&w.bucket, "gone.json", trail(3, "gone")).await;
-    w.clients
-        .s3
-        .delete_object()
-        .bucket(&w.bucket)
-        .key("gone.json")
-        .send()
-        .await
-        .unwrap();
+    w.moto.delete(&w.clients, &w.bucket, "gone.json").await;
     let other = unique("other");
     w.moto.create_bucket(&w.clients, &other).await;
     let queue_name = w.queue_url.rsplit('/').next().unwrap().to_owned();

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{unique, Moto};
+use common::{unique, MotoWorld};
 use s3conn_aws::{Connector, SqsQueue};
 use s3conn_core::sink::{MemoryDeadLetterSink, MemorySink};
 use s3conn_core::testing::gzip;
@@ -29,59 +29,33 @@ fn lines(prefix: &str, n: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn every_record_arrives_once_and_the_queue_is_drained() {
-    let moto = Moto::start();
-    let clients = moto.clients().await;
-    let queue_name = unique("events");
-    let queue_url = moto.create_queue(&clients, &queue_name).await;
-    let bucket = unique("logs");
+    let w = MotoWorld::start("events").await;
     let outsider = unique("other");
-    moto.create_bucket(&clients, &bucket).await;
-    moto.create_bucket(&clients, &outsider).await;
-    moto.notify(&clients, &bucket, &queue_name).await;
-    moto.notify(&clients, &outsider, &queue_name).await;
+    w.moto.create_bucket(&w.clients, &outsider).await;
+    w.moto.notify(&w.clients, &outsider, &w.queue_name).await;
 
     // Text and gzip objects, keys with spaces, `+` and unicode; a directory marker; an empty
     // object; an object deleted before the connector reads it; one in a bucket not allowed.
-    moto.put(&clients, &bucket, "app/a b.ndjson", lines("text", 50))
+    w.put("app/a b.ndjson", lines("text", 50)).await;
+    w.put("app/x+y.ndjson.gz", gzip(&lines("gzip", 120))).await;
+    w.put("app/ünï 日本.ndjson", lines("unicode", 7)).await;
+    w.put("app/folder/", Vec::new()).await;
+    w.put("app/empty.ndjson", Vec::new()).await;
+    w.put("app/gone.ndjson", lines("gone", 3)).await;
+    w.moto
+        .delete(&w.clients, &w.bucket, "app/gone.ndjson")
         .await;
-    moto.put(
-        &clients,
-        &bucket,
-        "app/x+y.ndjson.gz",
-        gzip(&lines("gzip", 120)),
-    )
-    .await;
-    moto.put(
-        &clients,
-        &bucket,
-        "app/ünï 日本.ndjson",
-        lines("unicode", 7),
-    )
-    .await;
-    moto.put(&clients, &bucket, "app/folder/", Vec::new()).await;
-    moto.put(&clients, &bucket, "app/empty.ndjson", Vec::new())
+    w.moto
+        .put(
+            &w.clients,
+            &outsider,
+            "app/secret.ndjson",
+            lines("outsider", 2),
+        )
         .await;
-    moto.put(&clients, &bucket, "app/gone.ndjson", lines("gone", 3))
-        .await;
-    clients
-        .s3
-        .delete_object()
-        .bucket(&bucket)
-        .key("app/gone.ndjson")
-        .send()
-        .await
-        .unwrap();
-    moto.put(
-        &clients,
-        &outsider,
-        "app/secret.ndjson",
-        lines("outsider", 2),
-    )
-    .await;
 
-    let config = moto
-        .config(&queue_url)
-        .buckets([bucket.clone()])
+    let config = w
+        .config()
         .multiple_logs_per_file(true)
         .max_receive_count(1)
         .visibility_timeout(Duration::from_secs(30))
@@ -90,16 +64,8 @@ async fn every_record_arrives_once_and_the_queue_is_drained() {
     let connector = Connector::new(config).await.unwrap();
     assert!(connector.test().await.success);
 
-    let sink = Arc::new(MemorySink::new());
-    let dead = Arc::new(MemoryDeadLetterSink::new());
-    let stats = common::drain(
-        &connector,
-        "generic",
-        sink.clone(),
-        dead.clone(),
-        Duration::from_secs(2),
-    )
-    .await;
+    let common::Drained { stats, sink, dead } =
+        common::drain(&connector, "generic", Duration::from_secs(2)).await;
 
     let mut markers: BTreeMap<String, usize> = BTreeMap::new();
     for r in sink.records() {
@@ -155,26 +121,18 @@ async fn every_record_arrives_once_and_the_queue_is_drained() {
 
 #[tokio::test]
 async fn two_connectors_on_one_queue_share_the_work_each_record_once() {
-    let moto = Moto::start();
-    let clients = moto.clients().await;
-    let queue_name = unique("shared");
-    let queue_url = moto.create_queue(&clients, &queue_name).await;
-    let bucket = unique("logs");
-    moto.create_bucket(&clients, &bucket).await;
-    moto.notify(&clients, &bucket, &queue_name).await;
+    let w = MotoWorld::start("shared").await;
     for i in 0..24 {
         let body = lines(&format!("obj{i}"), 10);
         let body = if i % 2 == 0 { gzip(&body) } else { body };
-        moto.put(&clients, &bucket, &format!("part/{i:02}.ndjson"), body)
-            .await;
+        w.put(&format!("part/{i:02}.ndjson"), body).await;
     }
 
     let mut runs = Vec::new();
     let mut sinks = Vec::new();
     for _ in 0..2 {
-        let config = moto
-            .config(&queue_url)
-            .buckets([bucket.clone()])
+        let config = w
+            .config()
             .multiple_logs_per_file(true)
             .concurrency(2)
             .build()
@@ -227,7 +185,7 @@ async fn two_connectors_on_one_queue_share_the_work_each_record_once() {
         (25..=27).contains(&received),
         "24 objects and the test event, each received once ({received})"
     );
-    let left = SqsQueue::new(clients.sqs.clone(), queue_url)
+    let left = SqsQueue::new(w.clients.sqs.clone(), w.queue_url)
         .receive(10, Duration::from_secs(1), Duration::from_secs(30))
         .await
         .unwrap();

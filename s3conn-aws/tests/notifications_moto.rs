@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use common::{unique, Moto};
+use common::MotoWorld;
 use s3conn_aws::{S3ObjectStore, SqsQueue};
 use s3conn_core::{AckHandle, ObjectRef, ObjectStoreExt, Queue};
 use serde_json::Value;
@@ -23,16 +23,9 @@ fn decode_key(k: &str) -> String {
 
 #[tokio::test]
 async fn bucket_notifications_arrive_with_test_event_first_and_encoded_keys() {
-    let moto = Moto::start();
-    let clients = moto.clients().await;
-    let queue_name = unique("events");
-    let queue_url = moto.create_queue(&clients, &queue_name).await;
-    let bucket = unique("logs");
-    moto.create_bucket(&clients, &bucket).await;
+    let w = MotoWorld::start("events").await;
 
-    moto.notify(&clients, &bucket, &queue_name).await;
-
-    let queue = SqsQueue::new(clients.sqs.clone(), queue_url);
+    let queue = SqsQueue::new(w.clients.sqs.clone(), w.queue_url);
     let first = queue
         .receive(10, Duration::from_secs(5), Duration::from_secs(60))
         .await
@@ -44,15 +37,15 @@ async fn bucket_notifications_arrive_with_test_event_first_and_encoded_keys() {
     );
     let test_event: Value = serde_json::from_str(&first[0].body).unwrap();
     assert_eq!(test_event["Event"], "s3:TestEvent", "{test_event}");
-    assert_eq!(test_event["Bucket"], bucket.as_str());
+    assert_eq!(test_event["Bucket"], w.bucket.as_str());
     let mut handles: Vec<AckHandle> = vec![first[0].handle.clone()];
 
     let keys = ["plain.log", "a b.log", "x+y.log", "dir/ünï 日本.json.gz"];
     for key in keys {
-        clients
+        w.clients
             .s3
             .put_object()
-            .bucket(&bucket)
+            .bucket(&w.bucket)
             .key(key)
             .body(ByteStream::from(format!("content of {key}\n").into_bytes()))
             .send()
@@ -80,7 +73,7 @@ async fn bucket_notifications_arrive_with_test_event_first_and_encoded_keys() {
                         .starts_with("ObjectCreated:"),
                     "{r}"
                 );
-                assert_eq!(r["s3"]["bucket"]["name"], bucket.as_str());
+                assert_eq!(r["s3"]["bucket"]["name"], w.bucket.as_str());
                 let raw = r["s3"]["object"]["key"].as_str().unwrap().to_string();
                 seen.insert(raw, r.clone());
             }
@@ -101,10 +94,10 @@ async fn bucket_notifications_arrive_with_test_event_first_and_encoded_keys() {
     }
 
     // Every notification names an object the store reads, pinned by its eTag.
-    let store = S3ObjectStore::new(clients.s3.clone()).with_allowed_buckets([bucket.clone()]);
+    let store = S3ObjectStore::new(w.clients.s3.clone()).with_allowed_buckets([w.bucket.clone()]);
     for (raw, record) in &seen {
         let key = decode_key(raw);
-        let mut loc = ObjectRef::new(&bucket, &key);
+        let mut loc = ObjectRef::new(&w.bucket, &key);
         loc.etag = record["s3"]["object"]["eTag"].as_str().map(str::to_string);
         loc.size = record["s3"]["object"]["size"].as_u64();
         assert!(loc.etag.is_some(), "{record}");

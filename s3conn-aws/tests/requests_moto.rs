@@ -4,13 +4,11 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use common::{unique, Moto};
+use common::{unique, Moto, MotoWorld};
 use s3conn_aws::{Connector, RequestCounts, SqsQueue};
-use s3conn_core::sink::{MemoryDeadLetterSink, MemorySink};
 use s3conn_core::{AckHandle, Queue};
 
 #[tokio::test]
@@ -68,19 +66,13 @@ async fn every_queue_request_is_counted_once_by_api() {
 
 #[tokio::test]
 async fn draining_twenty_objects_is_counted_and_batched() {
-    let moto = Moto::start();
-    let clients = moto.clients().await;
-    let queue_name = unique("events");
-    let queue_url = moto.create_queue(&clients, &queue_name).await;
-    let bucket = unique("logs");
-    moto.create_bucket(&clients, &bucket).await;
-    moto.notify(&clients, &bucket, &queue_name).await;
+    let w = MotoWorld::start("events").await;
     for i in 0..20 {
         let body = format!("{{\"marker\":\"m-{i}\",\"time\":\"2026-11-26T08:00:00Z\"}}\n");
-        clients
+        w.clients
             .s3
             .put_object()
-            .bucket(&bucket)
+            .bucket(&w.bucket)
             .key(format!("app/{i}.ndjson"))
             .body(ByteStream::from(body.into_bytes()))
             .send()
@@ -88,27 +80,18 @@ async fn draining_twenty_objects_is_counted_and_batched() {
             .unwrap();
     }
     // Every notification (and moto's s3:TestEvent) is in the queue before the run starts.
-    let expected_messages = moto.queue_counts(&clients, &queue_url).await.0;
+    let expected_messages = w.moto.queue_counts(&w.clients, &w.queue_url).await.0;
     assert!(expected_messages >= 20, "{expected_messages}");
 
-    let config = moto
-        .config(&queue_url)
-        .buckets([bucket.clone()])
+    let config = w
+        .config()
         .log_source("generic")
         .visibility_timeout(Duration::from_secs(60))
         .build()
         .unwrap();
     let connector = Connector::new(config).await.unwrap();
-    let sink = Arc::new(MemorySink::new());
-    let dead = Arc::new(MemoryDeadLetterSink::new());
-    let stats = common::drain(
-        &connector,
-        "generic",
-        sink.clone(),
-        dead,
-        Duration::from_secs(1),
-    )
-    .await;
+    let common::Drained { stats, sink, .. } =
+        common::drain(&connector, "generic", Duration::from_secs(1)).await;
     assert_eq!(sink.records().len(), 20, "{stats:?}");
     assert_eq!(stats.messages_acknowledged, expected_messages, "{stats:?}");
 

@@ -284,31 +284,27 @@ mod tests {
 
     #[test]
     fn epoch_units() {
-        assert_eq!(parse_epoch_str("1625677521162"), Some(1_625_677_521_162));
-        assert_eq!(parse_epoch_str("1625677521"), Some(1_625_677_521_000));
-        assert_eq!(parse_epoch_str("1625677521.137"), Some(1_625_677_521_137));
-        assert_eq!(
-            parse_epoch_str("1651027750.0379999"),
-            Some(1_651_027_750_037)
-        );
-        assert_eq!(parse_epoch_str("1625677521162123"), Some(1_625_677_521_162));
-        assert_eq!(
-            parse_epoch_str("1625677521162123456"),
-            Some(1_625_677_521_162)
-        );
-        assert_eq!(parse_epoch_str(""), None);
-        assert_eq!(parse_epoch_str("12a"), None);
-        // Found by the `sources` fuzz target: a second '.' underflowed the fraction digits.
-        assert_eq!(parse_epoch_str("1714565000.1.5"), None);
-        assert_eq!(parse_epoch_str("1714565000..5"), None);
-        // Also found by fuzzing: seconds times 1000 overflowed for a huge integer part.
-        assert_eq!(
-            parse_epoch_str("17145648004564800.100"),
-            Some(17_145_648_004_565)
-        );
-        assert_eq!(parse_epoch_str("99999999999999999999.5"), None);
+        let cases: [(&str, Option<i64>); 13] = [
+            ("1625677521162", Some(1_625_677_521_162)),
+            ("1625677521", Some(1_625_677_521_000)),
+            ("1625677521.137", Some(1_625_677_521_137)),
+            ("1651027750.0379999", Some(1_651_027_750_037)),
+            ("1625677521162123", Some(1_625_677_521_162)),
+            ("1625677521162123456", Some(1_625_677_521_162)),
+            ("", None),
+            ("12a", None),
+            // Found by the `sources` fuzz target: a second '.' underflowed the fraction digits.
+            ("1714565000.1.5", None),
+            ("1714565000..5", None),
+            // Also found by fuzzing: seconds times 1000 overflowed for a huge integer part.
+            ("17145648004564800.100", Some(17_145_648_004_565)),
+            ("99999999999999999999.5", None),
+            ("99999999999999999999999", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_epoch_str(text), want, "{text:?}");
+        }
         assert_eq!(str_to_ms("1714565000.1.5"), None);
-        assert_eq!(parse_epoch_str("99999999999999999999999"), None);
         assert_eq!(
             value_to_ms(&serde_json::json!(1_625_677_521.5)),
             Some(1_625_677_521_500)

@@ -8,14 +8,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::Read;
 use std::ops::ControlFlow;
-use std::sync::Arc;
 
+use common::FnSource;
 use proptest::prelude::*;
 use s3conn_core::decode::{Decoder, DecoderConfig, Framing, Item, JsonDecoder};
 use s3conn_core::process::process_object_bytes;
-use s3conn_core::source::{Event, LogSource, SourceInfo};
+use s3conn_core::source::SourceInfo;
 use s3conn_core::testing::gzip;
 use s3conn_core::{Normalized, ObjectContext, ObjectRef};
 use serde_json::{Map, Value};
@@ -463,36 +465,19 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // The reproductions of issue 10, through a source: every event becomes a record.
 
-#[derive(Debug)]
-struct NameSource {
-    info: Arc<SourceInfo>,
-    expand: Vec<String>,
-}
-
-impl LogSource for NameSource {
-    fn info(&self) -> &Arc<SourceInfo> {
-        &self.info
-    }
-    fn expand_fields(&self) -> &[String] {
-        &self.expand
-    }
-    fn normalize(&self, event: &Event<'_>) -> Normalized {
-        Normalized {
+fn names(bytes: &[u8]) -> (Vec<Option<String>>, usize) {
+    let source = FnSource::shared(
+        SourceInfo::new("names", "Names", "Syslog", "names", "test"),
+        &["Records"],
+        |event| Normalized {
             event_name: event
                 .value()
                 .get("eventName")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             ..Normalized::default()
-        }
-    }
-}
-
-fn names(bytes: &[u8]) -> (Vec<Option<String>>, usize) {
-    let source: Arc<dyn LogSource> = Arc::new(NameSource {
-        info: Arc::new(SourceInfo::new("names", "Names", "Syslog", "names", "test")),
-        expand: records(),
-    });
+        },
+    );
     let context = ObjectContext::new(ObjectRef::new("bucket", "key"), None, None, Some(0));
     let out = process_object_bytes(&source, &DecoderConfig::default(), context, bytes);
     let names = out

@@ -4,9 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use common::FnSource;
 use s3conn_core::decode::{DecoderConfig, Framing};
 use s3conn_core::process::process_object_bytes;
 use s3conn_core::source::{Event, LogSource, SourceInfo};
@@ -35,53 +38,34 @@ struct StrView<'a> {
 
 /// A source that reads `eventName` and `user` through one of the views; a parse error becomes
 /// the fallback reason.
-#[derive(Debug)]
-struct UserSource {
-    info: Arc<SourceInfo>,
-    expand: Vec<String>,
-    borrow_only: bool,
-}
-
-impl UserSource {
-    fn shared(borrow_only: bool) -> Arc<dyn LogSource> {
-        Arc::new(UserSource {
-            info: Arc::new(SourceInfo::new("users", "Users", "Syslog", "users", "test")),
-            expand: vec!["Records".into()],
-            borrow_only,
-        })
-    }
-}
-
-impl LogSource for UserSource {
-    fn info(&self) -> &Arc<SourceInfo> {
-        &self.info
-    }
-    fn expand_fields(&self) -> &[String] {
-        &self.expand
-    }
-    fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let read = if self.borrow_only {
-            event
-                .parse::<StrView<'_>>()
-                .map(|v| (v.event_name.map(str::to_owned), v.user.map(str::to_owned)))
-        } else {
-            event
-                .parse::<CowView<'_>>()
-                .map(|v| (Some(v.event_name.into_owned()), Some(v.user.into_owned())))
-        };
-        match read {
-            Ok((event_name, user)) => Normalized {
-                event_name,
-                user,
-                fallback_reason: Some("no time".into()),
-                ..Normalized::default()
-            },
-            Err(e) => Normalized {
-                fallback_reason: Some(e.to_string()),
-                ..Normalized::default()
-            },
-        }
-    }
+fn user_source(borrow_only: bool) -> Arc<dyn LogSource> {
+    FnSource::shared(
+        SourceInfo::new("users", "Users", "Syslog", "users", "test"),
+        &["Records"],
+        move |event| {
+            let read = if borrow_only {
+                event
+                    .parse::<StrView<'_>>()
+                    .map(|v| (v.event_name.map(str::to_owned), v.user.map(str::to_owned)))
+            } else {
+                event
+                    .parse::<CowView<'_>>()
+                    .map(|v| (Some(v.event_name.into_owned()), Some(v.user.into_owned())))
+            };
+            match read {
+                Ok((event_name, user)) => Normalized {
+                    event_name,
+                    user,
+                    fallback_reason: Some("no time".into()),
+                    ..Normalized::default()
+                },
+                Err(e) => Normalized {
+                    fallback_reason: Some(e.to_string()),
+                    ..Normalized::default()
+                },
+            }
+        },
+    )
 }
 
 const ESCAPED: &str = r#"{"eventName":"ConsoleLogin","user":"bob \"the builder\""}"#;
@@ -108,7 +92,7 @@ fn normalize_all(borrow_only: bool, framing: Framing, object: &str) -> Vec<Norma
     };
     let context = ObjectContext::new(ObjectRef::new("bucket", "key"), None, None, Some(0));
     let out = process_object_bytes(
-        &UserSource::shared(borrow_only),
+        &user_source(borrow_only),
         &config,
         context,
         object.as_bytes(),
@@ -117,29 +101,33 @@ fn normalize_all(borrow_only: bool, framing: Framing, object: &str) -> Vec<Norma
     out.records.into_iter().map(|r| r.fields).collect()
 }
 
-#[test]
-fn an_escaped_user_name_reaches_the_record_through_a_cow_view() {
+/// Normalizes each layout of the object (through the `&str` view when `borrow_only`, else the
+/// `Cow` one), asserts it gives two events, and checks each with the object's text.
+fn for_each_event(borrow_only: bool, check: impl Fn(&str, Normalized)) {
     for (framing, object) in objects() {
-        let fields = normalize_all(false, framing, &object);
+        let fields = normalize_all(borrow_only, framing, &object);
         assert_eq!(fields.len(), 2, "{object}");
         for f in fields {
-            assert_eq!(f.user.as_deref(), Some(r#"bob "the builder""#), "{object}");
-            assert_eq!(f.event_name.as_deref(), Some("ConsoleLogin"));
+            check(&object, f);
         }
     }
 }
 
 #[test]
+fn an_escaped_user_name_reaches_the_record_through_a_cow_view() {
+    for_each_event(false, |object, f| {
+        assert_eq!(f.user.as_deref(), Some(r#"bob "the builder""#), "{object}");
+        assert_eq!(f.event_name.as_deref(), Some("ConsoleLogin"));
+    });
+}
+
+#[test]
 fn a_str_view_meeting_an_escape_names_the_field() {
-    for (framing, object) in objects() {
-        let fields = normalize_all(true, framing, &object);
-        assert_eq!(fields.len(), 2, "{object}");
-        for f in fields {
-            let reason = f.fallback_reason.unwrap();
-            assert!(reason.starts_with("field `user`: invalid type"), "{reason}");
-            assert!(reason.contains("Cow<str>"), "{reason}");
-        }
-    }
+    for_each_event(true, |_, f| {
+        let reason = f.fallback_reason.unwrap();
+        assert!(reason.starts_with("field `user`: invalid type"), "{reason}");
+        assert!(reason.contains("Cow<str>"), "{reason}");
+    });
 }
 
 #[test]

@@ -60,6 +60,14 @@ fn only_dead_letter(s: &Setup, key: &str) -> DeadLetter {
     items.into_iter().next().unwrap()
 }
 
+/// The one dead letter of `key`: a record's, with a reason starting with `reason_start`.
+fn record_dead_letter(s: &Setup, key: &str, reason_start: &str) -> DeadLetter {
+    let dead = only_dead_letter(s, key);
+    assert_eq!(dead.kind, DeadLetterKind::Record);
+    assert!(dead.reason.starts_with(reason_start), "{}", dead.reason);
+    dead
+}
+
 /// Decoder limits under test; messages failing permanently are dead-lettered at once.
 fn dead_lettering(limits: Limits) -> PipelineConfig {
     PipelineConfig {
@@ -228,13 +236,10 @@ async fn a_record_over_max_record_bytes_is_dead_lettered_naming_the_limit_and_th
     assert_eq!(delivered(&sink, "lines.json"), named(&["a", "b"]));
     assert_eq!(delivered(&sink, "trail.json"), named(&["c", "d"]));
     for (key, line) in [("lines.json", 2), ("trail.json", 2)] {
-        let dead = only_dead_letter(&s, key);
-        assert_eq!(dead.kind, DeadLetterKind::Record);
-        assert!(
-            dead.reason
-                .starts_with("record exceeds the limit of 1000 bytes (line 2, byte"),
-            "{}",
-            dead.reason
+        let dead = record_dead_letter(
+            &s,
+            key,
+            "record exceeds the limit of 1000 bytes (line 2, byte",
         );
         assert!(
             dead.reason.contains(&format!("of s3://bucket/{key}")),
@@ -315,14 +320,7 @@ async fn nesting_100000_deep_is_dead_lettered_in_a_line_and_in_a_records_list_wi
     assert_eq!(delivered(&sink, "deep.json"), named(&["a", "b"]));
     assert_eq!(delivered(&sink, "deep-trail.json"), named(&["c", "d"]));
     for (key, line) in [("deep.json", 2), ("deep-trail.json", 1)] {
-        let dead = only_dead_letter(&s, key);
-        assert_eq!(dead.kind, DeadLetterKind::Record);
-        assert!(
-            dead.reason
-                .starts_with("record nests deeper than the limit of 100 levels"),
-            "{}",
-            dead.reason
-        );
+        let dead = record_dead_letter(&s, key, "record nests deeper than the limit of 100 levels");
         assert_eq!(dead.line, Some(line));
         assert_eq!(dead.ordinal, Some(1));
         // A sample of the record (64 KiB by default), not the whole 200 KB.
@@ -557,13 +555,8 @@ async fn invalid_utf8_in_a_string_dead_letters_that_record_with_its_raw_bytes_an
     assert_eq!(delivered(&sink, "lines.json"), named(&["a", "c"]));
     assert_eq!(delivered(&sink, "trail.json"), named(&["d", "e"]));
     for (key, line) in [("lines.json", 2), ("trail.json", 3)] {
-        let dead = only_dead_letter(&s, key);
-        assert_eq!(dead.kind, DeadLetterKind::Record);
-        assert!(
-            dead.reason.starts_with("invalid JSON") && dead.reason.contains("UTF-8"),
-            "{}",
-            dead.reason
-        );
+        let dead = record_dead_letter(&s, key, "invalid JSON");
+        assert!(dead.reason.contains("UTF-8"), "{}", dead.reason);
         assert_eq!(dead.line, Some(line));
         assert_eq!(dead.raw, bad, "the raw bytes, invalid UTF-8 included");
     }

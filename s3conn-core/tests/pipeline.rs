@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::{drain_config, run, shutdown_when, Setup, TestSource};
+use common::{drain_config, run, shutdown_when, RejectingSink, Setup, TestSource};
 use s3conn_core::memory::{Fault, MemoryObjectStore, MemoryQueue};
 use s3conn_core::notification::s3_event_body;
 use s3conn_core::queue::{AckHandle, BatchResult, Message, Queue, QueueError};
@@ -154,10 +154,7 @@ async fn sink_failure_keeps_the_message_and_redelivery_completes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_sink_applies_backpressure_and_nothing_is_dropped() {
-    let s = Setup::new();
-    for o in 0..40 {
-        s.object(&format!("o{o}.json"), ndjson(o, 200));
-    }
+    let s = Setup::with_objects((0..40).map(|o| ndjson(o, 200)));
     let sink = FlakySink::new(0, Duration::from_millis(10));
     let mut config = drain_config();
     config.max_objects_in_flight = 2;
@@ -215,10 +212,7 @@ async fn shutdown_mid_object_releases_the_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_object_outliving_the_visibility_timeout_is_processed_exactly_once_by_two_consumers() {
-    let s = Setup::new();
-    for o in 0..4 {
-        s.object(&format!("o{o}.json"), ndjson(o, 20));
-    }
+    let s = Setup::with_objects((0..4).map(|o| ndjson(o, 20)));
     let sink = FlakySink::new(0, Duration::from_millis(150));
     let mut config = drain_config();
     config.visibility_timeout = Duration::from_millis(400);
@@ -505,17 +499,6 @@ async fn overwritten_objects_are_acknowledged_and_access_denied_is_kept() {
         sink.is_empty(),
         "the overwritten version is not read; the new one has its own notification"
     );
-}
-
-/// A sink that rejects everything for good.
-#[derive(Debug)]
-struct RejectingSink;
-
-#[async_trait]
-impl Sink for RejectingSink {
-    async fn deliver(&self, _batch: &[Record]) -> Result<(), SinkError> {
-        Err(SinkError::Rejected("schema mismatch".into()))
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

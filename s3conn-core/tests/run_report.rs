@@ -11,12 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use common::{drain_config, run_report, shutdown_when, Setup, TestSource};
+use common::{drain_config, run_report, shutdown_when, RejectingSink, Setup, TestSource};
 use s3conn_core::memory::MemoryQueue;
 use s3conn_core::pipeline::KeepReason;
 use s3conn_core::queue::{AckHandle, BatchResult, Message, Queue, QueueError};
 use s3conn_core::sink::{MemorySink, NdjsonSink};
-use s3conn_core::{Pipeline, PipelineConfig, PipelineError, Record, RunStatus, Sink, SinkError};
+use s3conn_core::{Pipeline, PipelineConfig, PipelineError, RunStatus, Sink, SinkError};
 use tokio_util::sync::CancellationToken;
 
 fn ndjson(object: usize, n: usize) -> Vec<u8> {
@@ -25,15 +25,9 @@ fn ndjson(object: usize, n: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Rejects everything for good.
-#[derive(Debug)]
-struct RejectingSink;
-
-#[async_trait]
-impl Sink for RejectingSink {
-    async fn deliver(&self, _batch: &[Record]) -> Result<(), SinkError> {
-        Err(SinkError::Rejected("schema mismatch".into()))
-    }
+/// Asserts that less than `limit` has passed since `started`.
+fn assert_took_less(started: Instant, limit: Duration) {
+    assert!(started.elapsed() < limit, "{:?}", started.elapsed());
 }
 
 /// The production default configuration, draining: a 20 s long poll, 200 ms first backoff.
@@ -46,10 +40,7 @@ fn default_drain() -> PipelineConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drain_whose_sink_rejects_everything_fails_and_says_why() {
-    let s = Setup::new();
-    for o in 0..3 {
-        s.object(&format!("o{o}.json"), ndjson(o, 5));
-    }
+    let s = Setup::with_objects((0..3).map(|o| ndjson(o, 5)));
     let p = s.pipeline(Arc::new(RejectingSink), default_drain());
     let started = Instant::now();
     let result = tokio::time::timeout(Duration::from_secs(10), p.run(CancellationToken::new()))
@@ -58,11 +49,7 @@ async fn a_drain_whose_sink_rejects_everything_fails_and_says_why() {
     let Err(PipelineError::Incomplete(report)) = result else {
         panic!("a drain that kept messages must fail: {result:?}");
     };
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_took_less(started, Duration::from_secs(5));
     assert!(!report.is_complete());
     let RunStatus::Kept(kept) = &report.status else {
         panic!("{:?}", report.status);
@@ -131,10 +118,7 @@ impl Write for ClosedPipe {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_pipe_is_not_retried_stops_the_run_at_once_and_keeps_the_messages() {
-    let s = Setup::new();
-    for o in 0..5 {
-        s.object(&format!("o{o}.json"), ndjson(o, 50));
-    }
+    let s = Setup::with_objects((0..5).map(|o| ndjson(o, 50)));
     let pipe = ClosedPipe::default();
     let sink = Arc::new(NdjsonSink::new(pipe.clone()));
     // Default backoff (200 ms doubling, 6 sink retries): retrying would take seconds.
@@ -150,11 +134,7 @@ async fn a_broken_pipe_is_not_retried_stops_the_run_at_once_and_keeps_the_messag
         ),
         "{result:?}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_took_less(started, Duration::from_secs(2));
     let stats = p.stats().snapshot();
     assert_eq!(stats.retries, 0, "a closed output is never retried");
     assert_eq!(stats.messages_acknowledged, 0);
@@ -240,10 +220,7 @@ async fn without_a_dead_letter_destination_nothing_is_written_and_the_message_is
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drain_over_the_memory_queue_ends_without_waiting_out_a_20_s_long_poll() {
-    let s = Setup::new();
-    for o in 0..30 {
-        s.object(&format!("o{o}.json"), ndjson(o, 20));
-    }
+    let s = Setup::with_objects((0..30).map(|o| ndjson(o, 20)));
     let sink = MemorySink::new();
     let config = default_drain();
     assert_eq!(config.receive_wait, Duration::from_secs(20));
@@ -253,11 +230,7 @@ async fn a_drain_over_the_memory_queue_ends_without_waiting_out_a_20_s_long_poll
         .await
         .expect("the drain did not wait out the long poll")
         .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_took_less(started, Duration::from_secs(5));
     assert!(report.is_complete());
     assert_eq!(sink.len(), 30 * 20);
     assert!(s.queue.is_empty());
@@ -269,11 +242,7 @@ async fn a_drain_over_the_memory_queue_ends_without_waiting_out_a_20_s_long_poll
         .run(CancellationToken::new())
         .await
         .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_took_less(started, Duration::from_secs(2));
     assert!(report.is_complete());
     assert_eq!(report.stats.messages_received, 0);
 }

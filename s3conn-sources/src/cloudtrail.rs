@@ -14,12 +14,11 @@
 //!
 //! Keys containing a `CloudTrail-Digest/` path segment are digest files: skipped, not read.
 
-use std::sync::Arc;
-
 use s3conn_core::json::Span;
-use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, Outcome, SourceInfo};
+use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
+use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{Obj, Text, TimeVal};
 use crate::network::{arn_last_part, ip_literal};
 use crate::normalize;
@@ -29,34 +28,12 @@ pub const ID: &str = "aws-cloudtrail";
 /// Skip reason for CloudTrail digest files.
 pub const DIGEST_SKIP: &str = "cloudtrail digest file";
 
-/// The AWS CloudTrail (JSON) source.
-#[derive(Debug, Clone)]
-pub struct CloudTrail {
-    info: Arc<SourceInfo>,
-    expand: Vec<String>,
-}
-
-impl Default for CloudTrail {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl CloudTrail {
-    /// The source with its standard envelope.
-    pub fn new() -> Self {
-        CloudTrail {
-            info: Arc::new(SourceInfo::new(
-                ID,
-                "AWS CloudTrail (JSON)",
-                "AWS Events",
-                "generic_s3_cloudtrail",
-                "aws",
-            )),
-            expand: vec!["Records".to_owned()],
-        }
-    }
-}
+builtin_source!(
+    /// The AWS CloudTrail (JSON) source.
+    CloudTrail,
+    [ID, "AWS CloudTrail (JSON)", "AWS Events", "generic_s3_cloudtrail", "aws"],
+    vec!["Records".to_owned()]
+);
 
 /// Whether an object key is a CloudTrail digest file (`…/CloudTrail-Digest/…`).
 pub fn is_digest_key(key: &str) -> bool {
@@ -204,13 +181,7 @@ fn is_error_code(code: &str) -> bool {
 }
 
 impl LogSource for CloudTrail {
-    fn info(&self) -> &Arc<SourceInfo> {
-        &self.info
-    }
-
-    fn expand_fields(&self) -> &[String] {
-        &self.expand
-    }
+    builtin_source_accessors!();
 
     fn accept_key(&self, key: &str) -> KeyVerdict {
         if is_digest_key(key) {

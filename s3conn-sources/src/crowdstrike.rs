@@ -13,11 +13,10 @@
 //! `event.ContextTimeStamp`, `event.StartTime`, `ProcessStartTime`, `AgentLocalTime`,
 //! `FirstSeen`. 18-digit numbers from 1.16e17 are read as Windows FILETIME.
 
-use std::sync::Arc;
-
-use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
+use s3conn_core::{Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
+use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{Flag, Obj, Text, TimeVal};
 use crate::network::ip_literal;
 use crate::normalize;
@@ -34,32 +33,11 @@ pub const INVENTORY_PREFIXES: [&str; 5] = [
     "userinfo",
 ];
 
-/// The CrowdStrike (JSON) source.
-#[derive(Debug, Clone)]
-pub struct CrowdStrike {
-    info: Arc<SourceInfo>,
-}
-
-impl Default for CrowdStrike {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl CrowdStrike {
-    /// The source with its standard envelope.
-    pub fn new() -> Self {
-        CrowdStrike {
-            info: Arc::new(SourceInfo::new(
-                ID,
-                "CrowdStrike (JSON)",
-                "Syslog",
-                "generic_s3_crowdstrike_log",
-                "crowdstrike",
-            )),
-        }
-    }
-}
+builtin_source!(
+    /// The CrowdStrike (JSON) source.
+    CrowdStrike,
+    [ID, "CrowdStrike (JSON)", "Syslog", "generic_s3_crowdstrike_log", "crowdstrike"]
+);
 
 /// The FDR family named by a path segment of the key (`data` or an inventory prefix).
 pub fn family_from_key(key: &str) -> Option<&'static str> {
@@ -170,9 +148,7 @@ fn first_time(candidates: &[&TimeVal<'_>]) -> Option<i64> {
 }
 
 impl LogSource for CrowdStrike {
-    fn info(&self) -> &Arc<SourceInfo> {
-        &self.info
-    }
+    builtin_source_accessors!();
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
         let Some(cs) = normalize::parse_event::<CrowdStrikeView<'_>>(event) else {

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use s3conn_core::source::RegistryError;
 use s3conn_core::{LogSource, SourceRegistry};
 
+mod builtin_source;
 pub mod declarative;
 pub mod lenient;
 pub mod network;

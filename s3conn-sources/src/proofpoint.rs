@@ -9,11 +9,10 @@
 //! Time: `messageTime`, `clickTime`, `ts` (PoD, microseconds with `-0700` or `-07:00`), then
 //! `threatTime`. Outcome: blocked lists are failures, delivered/permitted lists successes.
 
-use std::sync::Arc;
-
-use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
+use s3conn_core::{Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
+use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{Obj, Text, TimeVal};
 use crate::network::{ip_literal, relay_ip};
 use crate::normalize;
@@ -29,34 +28,12 @@ pub const TAP_LISTS: [&str; 4] = [
     "clicksBlocked",
 ];
 
-/// The Proofpoint (JSON) source.
-#[derive(Debug, Clone)]
-pub struct Proofpoint {
-    info: Arc<SourceInfo>,
-    expand: Vec<String>,
-}
-
-impl Default for Proofpoint {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Proofpoint {
-    /// The source with its standard envelope.
-    pub fn new() -> Self {
-        Proofpoint {
-            info: Arc::new(SourceInfo::new(
-                ID,
-                "Proofpoint (JSON)",
-                "Syslog",
-                "generic_s3_proofpoint_log",
-                "proofpoint",
-            )),
-            expand: TAP_LISTS.iter().map(|s| (*s).to_owned()).collect(),
-        }
-    }
-}
+builtin_source!(
+    /// The Proofpoint (JSON) source.
+    Proofpoint,
+    [ID, "Proofpoint (JSON)", "Syslog", "generic_s3_proofpoint_log", "proofpoint"],
+    TAP_LISTS.iter().map(|s| (*s).to_owned()).collect()
+);
 
 /// The TAP list named in an object key, ignoring case, `_` and `-` (`messages_blocked`,
 /// `message-delivered`, `clicksPermitted`, …).
@@ -217,13 +194,7 @@ fn owned(t: Option<&str>) -> Option<String> {
 }
 
 impl LogSource for Proofpoint {
-    fn info(&self) -> &Arc<SourceInfo> {
-        &self.info
-    }
-
-    fn expand_fields(&self) -> &[String] {
-        &self.expand
-    }
+    builtin_source_accessors!();
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
         let Some(p) = normalize::parse_event::<ProofpointView<'_>>(event) else {

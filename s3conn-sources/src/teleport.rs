@@ -10,11 +10,10 @@
 //! - `outcome`: `success` when present; otherwise a code ending in `E` (error) or `W` (warning:
 //!   Teleport's failure codes) or a non-empty `error` means failure, a code ending in `I` success.
 
-use std::sync::Arc;
-
-use s3conn_core::{Event, LogSource, Normalized, Outcome, SourceInfo};
+use s3conn_core::{Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
+use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{Flag, Obj, Text, TimeVal};
 use crate::network::strip_port;
 use crate::normalize;
@@ -22,32 +21,11 @@ use crate::normalize;
 /// Registry id of the Teleport source.
 pub const ID: &str = "teleport";
 
-/// The Teleport (JSON) source.
-#[derive(Debug, Clone)]
-pub struct Teleport {
-    info: Arc<SourceInfo>,
-}
-
-impl Default for Teleport {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Teleport {
-    /// The source with its standard envelope.
-    pub fn new() -> Self {
-        Teleport {
-            info: Arc::new(SourceInfo::new(
-                ID,
-                "Teleport (JSON)",
-                "Syslog",
-                "generic_s3_teleport_log",
-                "teleport",
-            )),
-        }
-    }
-}
+builtin_source!(
+    /// The Teleport (JSON) source.
+    Teleport,
+    [ID, "Teleport (JSON)", "Syslog", "generic_s3_teleport_log", "teleport"]
+);
 
 /// The fields of a Teleport audit event the source reads (its keys are snake_case).
 #[derive(Deserialize, Default)]
@@ -187,9 +165,7 @@ fn outcome(success: Flag, code: Option<&str>, error: Option<&str>) -> Option<Out
 }
 
 impl LogSource for Teleport {
-    fn info(&self) -> &Arc<SourceInfo> {
-        &self.info
-    }
+    builtin_source_accessors!();
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
         let Some(t) = normalize::parse_event::<TeleportView<'_>>(event) else {

@@ -278,50 +278,74 @@ fn err_of(toml_text: &str) -> String {
 
 const HEAD: &str = "id='x'\ndisplay_name='X'\nindex='Syslog'\nmsg_class='m'\nvendor='v'\n";
 
+/// The declarative source of `HEAD` followed by `rest`.
+fn spec_source(rest: &str) -> Arc<dyn LogSource> {
+    Arc::new(DeclarativeSource::from_toml_str(&format!("{HEAD}{rest}")).expect("spec"))
+}
+
 #[test]
 fn bad_specs_name_the_field() {
-    let e = err_of(
-        "display_name='X'\nindex='Syslog'\nmsg_class='m'\nvendor='v'\n[timestamp]\nfields=['t']\n",
-    );
-    assert!(e.contains("id"), "{e}");
-    let e = err_of(HEAD);
-    assert!(e.contains("timestamp"), "{e}");
-    let e = err_of(&format!("{HEAD}[timestamp]\nfields=[]\n"));
-    assert!(e.contains("timestamp.fields"), "{e}");
-    let e = err_of(&format!(
-        "{HEAD}[timestamp]\nfields=['t']\nformats=['strftime']\n"
-    ));
-    assert!(e.contains("strftime") && e.contains("formats"), "{e}");
-    let e = err_of(&format!(
-        "{HEAD}[timestamp]\nfields=['t']\n[fields]\nuser=['/a','']\n"
-    ));
-    assert!(e.contains("fields.user[1]"), "{e}");
-    let e = err_of(&format!(
-        "{HEAD}[timestamp]\nfields=['t']\n[fields]\nhots='/h'\n"
-    ));
-    assert!(e.contains("hots"), "{e}");
-    let e = err_of(&format!(
-        "{HEAD}[timestamp]\nfields=['t']\n[fields]\nsrc_ip={{from='/a', transform='nope'}}\n"
-    ));
-    assert!(e.contains("nope"), "{e}");
-    let e = err_of(&format!(
-        "{HEAD}[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\nresult='failure'\n"
-    ));
-    assert!(e.contains("outcome[0]"), "{e}");
-    let e = err_of(&format!("{HEAD}[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\npresent=true\nresult='maybe'\n"));
-    assert!(e.contains("maybe"), "{e}");
-    let e = err_of(&format!("{HEAD}[timestamp]\nfields=['$list']\n"));
-    assert!(e.contains("timestamp.fields[0]"), "{e}");
-    let e = err_of(&format!(
-        "{}[timestamp]\nfields=['t']\n",
-        HEAD.replace("id='x'", "id='Bad Id'")
-    ));
-    assert!(e.contains("`id`"), "{e}");
-    let e = err_of(&format!(
-        "{}[timestamp]\nfields=['t']\n",
-        HEAD.replace("vendor='v'", "vendor=' '")
-    ));
-    assert!(e.contains("vendor"), "{e}");
+    // Each rejected spec, and the words its error must contain.
+    let cases: [(String, &[&str]); 12] = [
+        (
+            "display_name='X'\nindex='Syslog'\nmsg_class='m'\nvendor='v'\n[timestamp]\nfields=['t']\n"
+                .to_owned(),
+            &["id"],
+        ),
+        (HEAD.to_owned(), &["timestamp"]),
+        (
+            format!("{HEAD}[timestamp]\nfields=[]\n"),
+            &["timestamp.fields"],
+        ),
+        (
+            format!("{HEAD}[timestamp]\nfields=['t']\nformats=['strftime']\n"),
+            &["strftime", "formats"],
+        ),
+        (
+            format!("{HEAD}[timestamp]\nfields=['t']\n[fields]\nuser=['/a','']\n"),
+            &["fields.user[1]"],
+        ),
+        (
+            format!("{HEAD}[timestamp]\nfields=['t']\n[fields]\nhots='/h'\n"),
+            &["hots"],
+        ),
+        (
+            format!("{HEAD}[timestamp]\nfields=['t']\n[fields]\nsrc_ip={{from='/a', transform='nope'}}\n"),
+            &["nope"],
+        ),
+        (
+            format!("{HEAD}[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\nresult='failure'\n"),
+            &["outcome[0]"],
+        ),
+        (
+            format!("{HEAD}[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\npresent=true\nresult='maybe'\n"),
+            &["maybe"],
+        ),
+        (
+            format!("{HEAD}[timestamp]\nfields=['$list']\n"),
+            &["timestamp.fields[0]"],
+        ),
+        (
+            format!(
+                "{}[timestamp]\nfields=['t']\n",
+                HEAD.replace("id='x'", "id='Bad Id'")
+            ),
+            &["`id`"],
+        ),
+        (
+            format!(
+                "{}[timestamp]\nfields=['t']\n",
+                HEAD.replace("vendor='v'", "vendor=' '")
+            ),
+            &["vendor"],
+        ),
+    ];
+    for (spec, words) in cases {
+        let e = err_of(&spec);
+        for word in words {
+            assert!(e.contains(word), "{e}");
+        }
+    }
     match DeclarativeSource::from_path("/nonexistent/spec.toml") {
         Err(SpecError::Io { path, .. }) => assert!(path.contains("nonexistent")),
         other => panic!("expected Io error, got {other:?}"),
@@ -351,11 +375,9 @@ fn readme_example_spec_works() {
     assert_eq!(r[2].fields.outcome, None);
     assert!(r[2].fields.fallback_reason.is_some());
     // Mixed-type `equals` in TOML compares as JSON values.
-    let mixed = DeclarativeSource::from_toml_str(&format!(
-        "{HEAD}[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\nequals=[false, 'no', 403]\nresult='failure'\n"
-    ))
-    .expect("mixed equals");
-    let mixed: Arc<dyn LogSource> = Arc::new(mixed);
+    let mixed = spec_source(
+        "[timestamp]\nfields=['t']\n[[outcome]]\npointer='/s'\nequals=[false, 'no', 403]\nresult='failure'\n",
+    );
     let out = run(
         &mixed,
         "k",
@@ -369,11 +391,9 @@ fn readme_example_spec_works() {
 /// JSON pointers follow RFC 6901: `~1` is `/`, `~0` is `~`, array indices have no leading zero.
 #[test]
 fn pointer_tokens() {
-    let src = DeclarativeSource::from_toml_str(&format!(
-        "{HEAD}[timestamp]\nfields=['/a~1b/0']\n[fields]\nuser='/m~0n/list/1'\nhost='/arr/01'\n"
-    ))
-    .expect("spec");
-    let src: Arc<dyn LogSource> = Arc::new(src);
+    let src = spec_source(
+        "[timestamp]\nfields=['/a~1b/0']\n[fields]\nuser='/m~0n/list/1'\nhost='/arr/01'\n",
+    );
     let out = run(
         &src,
         "k",

@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{run, LAST_MODIFIED_MS};
+use common::{builtin, run, LAST_MODIFIED_MS};
 use s3conn_core::{Event, LogSource, Normalized, ObjectContext, ObjectRef};
 
 /// `bob "the builder" C:\tmp`, as JSON text (without the quotes).
@@ -37,26 +37,21 @@ fn normalize_both(source: &Arc<dyn LogSource>, key: &str, doc: &str) -> Vec<Norm
     fields
 }
 
-#[cfg_attr(
-    not(any(
-        feature = "cloudtrail",
-        feature = "crowdstrike",
-        feature = "generic",
-        feature = "proofpoint",
-        feature = "teleport"
-    )),
-    allow(dead_code)
-)]
-fn builtin(id: &str) -> Arc<dyn LogSource> {
-    s3conn_sources::builtin_registry()
-        .get(id)
-        .expect("built-in source")
-}
-
 fn assert_read(n: &Normalized, event_name: &str, user: &str) {
     assert_eq!(n.fallback_reason, None, "time read from the event: {n:?}");
     assert_eq!(n.user.as_deref(), Some(user), "{n:?}");
     assert_eq!(n.event_name.as_deref(), Some(event_name), "{n:?}");
+}
+
+/// For each `(key, document, event_name)`: the document's first event, read by the built-in source
+/// `id`, has `event_name` and the escaped user.
+#[cfg(any(feature = "crowdstrike", feature = "proofpoint", feature = "teleport"))]
+fn assert_first_events_read(id: &str, cases: &[(&str, String, &str)]) {
+    let source = builtin(id);
+    for (key, doc, event_name) in cases {
+        let n = normalize_both(&source, key, doc);
+        assert_read(&n[0], event_name, USER);
+    }
 }
 
 #[cfg(feature = "cloudtrail")]
@@ -82,59 +77,87 @@ fn cloudtrail_keeps_escaped_user_and_event_name() {
 #[cfg(feature = "crowdstrike")]
 #[test]
 fn crowdstrike_keeps_escaped_user_and_event_name() {
-    let source = builtin("crowdstrike");
-    let stream = format!(
-        r#"{{"metadata":{{"eventType":"Auth\"Activity\\Audit","eventCreationTime":1714564800000}},"event":{{"UserName":"{USER_JSON}","Success":true}}}}"#
+    assert_first_events_read(
+        "crowdstrike",
+        &[
+            (
+                "stream/events.json",
+                format!(
+                    r#"{{"metadata":{{"eventType":"Auth\"Activity\\Audit","eventCreationTime":1714564800000}},"event":{{"UserName":"{USER_JSON}","Success":true}}}}"#
+                ),
+                r#"Auth"Activity\Audit"#,
+            ),
+            (
+                "data/part-0.json",
+                format!(
+                    r#"{{"event_simpleName":"User\"Logon\\","UserName":"{USER_JSON}","timestamp":"1714564800000"}}"#
+                ),
+                r#"User"Logon\"#,
+            ),
+        ],
     );
-    let n = normalize_both(&source, "stream/events.json", &stream);
-    assert_read(&n[0], r#"Auth"Activity\Audit"#, USER);
-    let fdr = format!(
-        r#"{{"event_simpleName":"User\"Logon\\","UserName":"{USER_JSON}","timestamp":"1714564800000"}}"#
-    );
-    let n = normalize_both(&source, "data/part-0.json", &fdr);
-    assert_read(&n[0], r#"User"Logon\"#, USER);
 }
 
 #[cfg(feature = "proofpoint")]
 #[test]
 fn proofpoint_keeps_escaped_user_and_event_name() {
-    let source = builtin("proofpoint");
-    let tap = format!(
-        r#"{{"messagesDelivered":[{{"messageTime":"2024-05-01T12:00:00.000Z","recipient":["{USER_JSON}"],"classification":"spam \"bulk\\"}}]}}"#
+    assert_first_events_read(
+        "proofpoint",
+        &[
+            (
+                "tap/messages.json",
+                format!(
+                    r#"{{"messagesDelivered":[{{"messageTime":"2024-05-01T12:00:00.000Z","recipient":["{USER_JSON}"],"classification":"spam \"bulk\\"}}]}}"#
+                ),
+                r#"spam "bulk\"#,
+            ),
+            (
+                "pod/audit.json",
+                format!(
+                    r#"{{"ts":"2024-05-01T12:00:00.000000-0700","audit":{{"action":"log\"in\\","user":{{"email":"{USER_JSON}"}}}}}}"#
+                ),
+                r#"log"in\"#,
+            ),
+            (
+                "pod/maillog.json",
+                format!(
+                    r#"{{"ts":"2024-05-01T12:00:00.000000-0700","sm":{{"stat":"Sent \"ok\\","to":"<{USER_JSON}>"}}}}"#
+                ),
+                r#"Sent "ok\"#,
+            ),
+        ],
     );
-    let n = normalize_both(&source, "tap/messages.json", &tap);
-    assert_read(&n[0], r#"spam "bulk\"#, USER);
-    let audit = format!(
-        r#"{{"ts":"2024-05-01T12:00:00.000000-0700","audit":{{"action":"log\"in\\","user":{{"email":"{USER_JSON}"}}}}}}"#
-    );
-    let n = normalize_both(&source, "pod/audit.json", &audit);
-    assert_read(&n[0], r#"log"in\"#, USER);
-    let maillog = format!(
-        r#"{{"ts":"2024-05-01T12:00:00.000000-0700","sm":{{"stat":"Sent \"ok\\","to":"<{USER_JSON}>"}}}}"#
-    );
-    let n = normalize_both(&source, "pod/maillog.json", &maillog);
-    assert_read(&n[0], r#"Sent "ok\"#, USER);
 }
 
 #[cfg(feature = "teleport")]
 #[test]
 fn teleport_keeps_escaped_user_and_event_name() {
-    let source = builtin("teleport");
-    let plain = format!(
-        r#"{{"time":"2024-05-01T12:00:00Z","event":"user.\"login\"\\","code":"T1000I","user":"{USER_JSON}"}}"#
+    assert_first_events_read(
+        "teleport",
+        &[
+            (
+                "teleport/events.json",
+                format!(
+                    r#"{{"time":"2024-05-01T12:00:00Z","event":"user.\"login\"\\","code":"T1000I","user":"{USER_JSON}"}}"#
+                ),
+                r#"user."login"\"#,
+            ),
+            (
+                "teleport/events.json",
+                format!(
+                    r#"{{"time":"2024-05-01T12:00:00Z","event":"device.\"enroll\"","user":{{"user":"{USER_JSON}"}}}}"#
+                ),
+                r#"device."enroll""#,
+            ),
+            (
+                "teleport/events.json",
+                format!(
+                    r#"{{"time":"2024-05-01T12:00:00Z","event":"session.start","identity":{{"user":"{USER_JSON}"}}}}"#
+                ),
+                "session.start",
+            ),
+        ],
     );
-    let n = normalize_both(&source, "teleport/events.json", &plain);
-    assert_read(&n[0], r#"user."login"\"#, USER);
-    let object_user = format!(
-        r#"{{"time":"2024-05-01T12:00:00Z","event":"device.\"enroll\"","user":{{"user":"{USER_JSON}"}}}}"#
-    );
-    let n = normalize_both(&source, "teleport/events.json", &object_user);
-    assert_read(&n[0], r#"device."enroll""#, USER);
-    let identity = format!(
-        r#"{{"time":"2024-05-01T12:00:00Z","event":"session.start","identity":{{"user":"{USER_JSON}"}}}}"#
-    );
-    let n = normalize_both(&source, "teleport/events.json", &identity);
-    assert_read(&n[0], "session.start", USER);
 }
 
 /// The generic source maps no user or event name; its one reading, the time, survives escapes in

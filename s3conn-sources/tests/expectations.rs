@@ -13,21 +13,28 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{fixtures_dir, run, Output};
-use s3conn_core::{Event, LogSource, ObjectContext, ObjectRef, Outcome, Record};
+use common::{builtin, fixtures_dir, run, Output};
+use s3conn_core::{Event, LogSource, Normalized, ObjectContext, ObjectRef, Outcome, Record};
 use serde_json::value::RawValue;
-
-fn source(id: &str) -> Arc<dyn LogSource> {
-    s3conn_sources::builtin_registry().get(id).expect("source")
-}
 
 fn records(id: &str, rel: &str) -> Vec<Record> {
     let root = fixtures_dir().join(id);
     let bytes = std::fs::read(root.join(rel)).expect("fixture");
-    match run(&source(id), rel, &bytes) {
+    match run(&builtin(id), rel, &bytes) {
         Output::Records(r) => r,
         Output::Skipped(reason) => panic!("{rel} skipped: {reason}"),
     }
+}
+
+/// One field of each record, `-` where it is absent.
+fn column<'r>(
+    records: &'r [Record],
+    field: impl Fn(&'r Normalized) -> Option<&'r str>,
+) -> Vec<&'r str> {
+    records
+        .iter()
+        .map(|r| field(&r.fields).unwrap_or("-"))
+        .collect()
 }
 
 fn f(r: &Record) -> (&str, &str, &str, Option<Outcome>) {
@@ -128,7 +135,7 @@ fn cloudtrail_rules() {
     let digest = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/111122223333_CloudTrail-Digest_us-east-1_20240501T1200Z.json";
     let bytes = std::fs::read(fixtures_dir().join("aws-cloudtrail").join(digest)).expect("digest");
     assert!(matches!(
-        run(&source("aws-cloudtrail"), digest, &bytes),
+        run(&builtin("aws-cloudtrail"), digest, &bytes),
         Output::Skipped("cloudtrail digest file")
     ));
     let org = records(
@@ -202,7 +209,7 @@ fn crowdstrike_families() {
         r#"{"AgentLoadFlags":"0","ComputerName":"h","Time":"1714564000.5","aid":"x"}"#,
     )
     .expect("json");
-    let n = source("crowdstrike").normalize(&Event::new(raw.get(), &ctx, None));
+    let n = builtin("crowdstrike").normalize(&Event::new(raw.get(), &ctx, None));
     assert_eq!(n.event_type.as_deref(), Some("aidmaster"));
 }
 
@@ -272,10 +279,7 @@ fn generic_time_formats() {
 #[test]
 fn proofpoint_families() {
     let all = records("proofpoint", "tap/siem-all-20240501T1210Z.json");
-    let types: Vec<_> = all
-        .iter()
-        .map(|r| r.fields.event_type.as_deref().unwrap_or("-"))
-        .collect();
+    let types = column(&all, |f| f.event_type.as_deref());
     assert_eq!(
         types,
         [
@@ -322,10 +326,7 @@ fn proofpoint_families() {
 #[test]
 fn teleport_rules() {
     let r = records("teleport", "cluster-a/2024-05-01.log");
-    let ips: Vec<_> = r
-        .iter()
-        .map(|r| r.fields.src_ip.as_deref().unwrap_or("-"))
-        .collect();
+    let ips = column(&r, |f| f.src_ip.as_deref());
     assert_eq!(
         &ips[..4],
         [

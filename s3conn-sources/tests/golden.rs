@@ -2,28 +2,19 @@
 //! compared with `<fixture>.golden.ndjson` beside it. The fixture's path below the source folder
 //! is its object key. `UPDATE_GOLDEN=1 cargo test -p s3conn-sources --test golden` rewrites them.
 
-#![cfg_attr(
-    not(any(
-        feature = "cloudtrail",
-        feature = "crowdstrike",
-        feature = "generic",
-        feature = "proofpoint",
-        feature = "teleport"
-    )),
-    allow(dead_code, unused_imports)
-)]
-
 mod common;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use common::{files_under, fixtures_dir, key_of, run};
+use s3conn_core::LogSource;
 
 const GOLDEN_SUFFIX: &str = ".golden.ndjson";
 
-fn check_source(id: &str) {
-    let registry = s3conn_sources::builtin_registry();
-    let source = registry.get(id).expect("built-in source");
+/// Checks every fixture of `source` against its golden file.
+fn check_source(source: &Arc<dyn LogSource>) {
+    let id = &source.info().id;
     let root = fixtures_dir().join(id);
     let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v != "0");
     let inputs: Vec<_> = files_under(&root)
@@ -35,7 +26,7 @@ fn check_source(id: &str) {
     for input in &inputs {
         let key = key_of(&root, input);
         let bytes = std::fs::read(input).expect("read fixture");
-        let got = run(&source, &key, &bytes).to_ndjson();
+        let got = run(source, &key, &bytes).to_ndjson();
         let golden_path = format!("{}{GOLDEN_SUFFIX}", input.display());
         if update {
             std::fs::write(&golden_path, &got).expect("write golden");
@@ -66,32 +57,10 @@ fn check_source(id: &str) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[cfg(feature = "cloudtrail")]
+/// Every built-in source this build has (by cargo feature) against its fixtures.
 #[test]
-fn golden_cloudtrail() {
-    check_source("aws-cloudtrail");
-}
-
-#[cfg(feature = "crowdstrike")]
-#[test]
-fn golden_crowdstrike() {
-    check_source("crowdstrike");
-}
-
-#[cfg(feature = "generic")]
-#[test]
-fn golden_generic() {
-    check_source("generic");
-}
-
-#[cfg(feature = "proofpoint")]
-#[test]
-fn golden_proofpoint() {
-    check_source("proofpoint");
-}
-
-#[cfg(feature = "teleport")]
-#[test]
-fn golden_teleport() {
-    check_source("teleport");
+fn golden_every_builtin_source() {
+    for source in s3conn_sources::builtin_sources() {
+        check_source(&source);
+    }
 }

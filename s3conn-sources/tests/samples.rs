@@ -117,6 +117,16 @@ fn expected_events(folder: &Path, lists: &[&str]) -> usize {
     n
 }
 
+/// Runs the built-in source `id` over `shared/samples/<id>/`: every event (`lists` name the lists
+/// whose elements are events) is delivered, and every time comes from the event itself.
+#[cfg(any(feature = "crowdstrike", feature = "generic", feature = "proofpoint"))]
+fn assert_every_event_timed(id: &str, lists: &[&str]) {
+    let dir = samples_folder(id);
+    let t = run_folder(id, &dir);
+    assert_eq!(t.records, expected_events(&dir, lists));
+    assert!(t.fallbacks.is_empty(), "fallbacks: {:#?}", t.fallbacks);
+}
+
 #[cfg(feature = "cloudtrail")]
 #[test]
 fn samples_cloudtrail() {
@@ -133,34 +143,19 @@ fn samples_cloudtrail() {
 #[cfg(feature = "crowdstrike")]
 #[test]
 fn samples_crowdstrike() {
-    let dir = samples_folder("crowdstrike");
-    let t = run_folder("crowdstrike", &dir);
-    assert_eq!(t.records, expected_events(&dir, &[]));
-    assert!(t.fallbacks.is_empty(), "fallbacks: {:#?}", t.fallbacks);
+    assert_every_event_timed("crowdstrike", &[]);
 }
 
 #[cfg(feature = "generic")]
 #[test]
 fn samples_generic() {
-    let dir = samples_folder("generic");
-    let t = run_folder("generic", &dir);
-    assert_eq!(
-        t.records,
-        expected_events(&dir, &["Records", "records", "Events"])
-    );
-    assert!(t.fallbacks.is_empty(), "fallbacks: {:#?}", t.fallbacks);
+    assert_every_event_timed("generic", &["Records", "records", "Events"]);
 }
 
 #[cfg(feature = "proofpoint")]
 #[test]
 fn samples_proofpoint() {
-    let dir = samples_folder("proofpoint");
-    let t = run_folder("proofpoint", &dir);
-    assert_eq!(
-        t.records,
-        expected_events(&dir, &s3conn_sources::proofpoint::TAP_LISTS)
-    );
-    assert!(t.fallbacks.is_empty(), "fallbacks: {:#?}", t.fallbacks);
+    assert_every_event_timed("proofpoint", &s3conn_sources::proofpoint::TAP_LISTS);
 }
 
 #[cfg(feature = "teleport")]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use s3conn::aws::testing::{unique, Moto, REGION};
+use s3conn::aws::testing::{Moto, MotoWorld, REGION};
 use s3conn::aws::AwsClients;
 pub use s3conn::testing::gzip;
 
@@ -59,15 +59,27 @@ pub struct World {
     pub dir: tempfile::TempDir,
 }
 
+/// `s3conn collect` reading `config` and writing into `out`, polling 1 s, without status lines:
+/// the arguments every collect run of the suites shares.
+pub fn collect_base_command(config: &Path, out: &Path) -> Command {
+    let mut cmd = s3conn();
+    cmd.args(["collect", "--poll-wait", "1", "--status-interval", "0"])
+        .arg("--config")
+        .arg(config)
+        .arg("--output")
+        .arg(out);
+    cmd
+}
+
 impl World {
     pub async fn new() -> World {
-        let moto = Moto::start();
-        let clients = moto.clients().await;
-        let queue_name = unique("q");
-        let queue_url = moto.create_queue(&clients, &queue_name).await;
-        let bucket = unique("logs");
-        moto.create_bucket(&clients, &bucket).await;
-        moto.notify(&clients, &bucket, &queue_name).await;
+        let MotoWorld {
+            moto,
+            clients,
+            queue_url,
+            bucket,
+            ..
+        } = MotoWorld::start("q").await;
         World {
             moto,
             clients,
@@ -114,22 +126,11 @@ impl World {
 
     /// The same without `--drain`: it runs until it is stopped.
     pub fn collect_forever_command(&self, config: &Path, out: &Path, stats: &Path) -> Command {
-        let mut cmd = s3conn();
-        cmd.args([
-            "collect",
-            "--poll-wait",
-            "1",
-            "--status-interval",
-            "0",
-            "--config",
-        ])
-        .arg(config)
-        .arg("--output")
-        .arg(out)
-        .arg("--dead-letter")
-        .arg(self.dir.path().join("dead"))
-        .arg("--stats")
-        .arg(stats);
+        let mut cmd = collect_base_command(config, out);
+        cmd.arg("--dead-letter")
+            .arg(self.dir.path().join("dead"))
+            .arg("--stats")
+            .arg(stats);
         cmd
     }
 

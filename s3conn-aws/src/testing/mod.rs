@@ -9,5 +9,5 @@ mod moto;
 pub mod proxy;
 
 pub use fake::{FakeServer, Reply, Seen};
-pub use moto::{unique, Moto, ACCOUNT, REGION};
+pub use moto::{unique, Moto, MotoWorld, ACCOUNT, REGION};
 pub use proxy::{Fault, FaultProxy, ProxyStats};

@@ -12,6 +12,53 @@ pub const ACCOUNT: &str = "123456789012";
 /// The region of every test.
 pub const REGION: &str = "us-east-1";
 
+/// A moto server, its clients, and a queue fed by the object-created notifications of a bucket.
+pub struct MotoWorld {
+    /// The server (stopped when dropped: keep it bound while the test runs).
+    pub moto: Moto,
+    /// SDK clients for it.
+    pub clients: AwsClients,
+    /// The queue's name.
+    pub queue_name: String,
+    /// The queue's URL.
+    pub queue_url: String,
+    /// The bucket's name.
+    pub bucket: String,
+}
+
+impl MotoWorld {
+    /// Starts moto, creates a queue named `queue_prefix-…` and a bucket `logs-…` whose
+    /// object-created notifications go to it.
+    pub async fn start(queue_prefix: &str) -> MotoWorld {
+        let moto = Moto::start();
+        let clients = moto.clients().await;
+        let queue_name = unique(queue_prefix);
+        let queue_url = moto.create_queue(&clients, &queue_name).await;
+        let bucket = unique("logs");
+        moto.create_bucket(&clients, &bucket).await;
+        moto.notify(&clients, &bucket, &queue_name).await;
+        MotoWorld {
+            moto,
+            clients,
+            queue_name,
+            queue_url,
+            bucket,
+        }
+    }
+
+    /// A connector configuration builder for the queue, reading the bucket.
+    pub fn config(&self) -> ConnectorConfigBuilder {
+        self.moto
+            .config(&self.queue_url)
+            .buckets([self.bucket.clone()])
+    }
+
+    /// Uploads an object into the bucket; returns its eTag and version id, if any.
+    pub async fn put(&self, key: &str, body: Vec<u8>) -> (String, Option<String>) {
+        self.moto.put(&self.clients, &self.bucket, key, body).await
+    }
+}
+
 /// A running `moto_server`, stopped (killed and reaped) on drop when this process started it.
 pub struct Moto {
     child: Option<Child>,
@@ -162,6 +209,18 @@ impl Moto {
             .expect("create bucket");
     }
 
+    /// Deletes an object (its current version).
+    pub async fn delete(&self, clients: &AwsClients, bucket: &str, key: &str) {
+        clients
+            .s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("delete object");
+    }
+
     /// Uploads an object; returns its eTag (without quotes) and version id, if any.
     pub async fn put(
         &self,
@@ -230,13 +289,7 @@ impl Moto {
             port = self.port,
             len = form.len()
         );
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .expect("test setup");
-        s.write_all(request.as_bytes()).await.expect("test setup");
-        let mut resp = Vec::new();
-        s.read_to_end(&mut resp).await.expect("test setup");
-        let text = String::from_utf8_lossy(&resp).to_string();
+        let text = self.send_raw(&request).await;
         assert!(
             text.starts_with("HTTP/1.1 200") || text.starts_with("HTTP/1.0 200"),
             "IAM call {params:?} failed: {text}"
@@ -264,6 +317,17 @@ impl Moto {
         )
     }
 
+    /// Sends one raw HTTP/1.1 request (with `Connection: close`) and returns the whole response.
+    async fn send_raw(&self, request: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("test setup");
+        s.write_all(request.as_bytes()).await.expect("test setup");
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp).await.expect("test setup");
+        String::from_utf8_lossy(&resp).into_owned()
+    }
+
     /// Switches authentication on: from now on every request must be signed by a known key.
     pub async fn enforce_auth(&self) {
         let body = "0";
@@ -272,13 +336,7 @@ impl Moto {
             self.port,
             body.len()
         );
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .expect("test setup");
-        s.write_all(request.as_bytes()).await.expect("test setup");
-        let mut resp = Vec::new();
-        s.read_to_end(&mut resp).await.expect("test setup");
-        let text = String::from_utf8_lossy(&resp);
+        let text = self.send_raw(&request).await;
         assert!(text.contains("200"), "reset-auth failed: {text}");
     }
 }

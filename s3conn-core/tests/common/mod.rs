@@ -14,25 +14,35 @@ use s3conn_core::store::ObjectStore;
 use s3conn_core::{Normalized, Pipeline, PipelineConfig, PipelineError, RunReport, Sink};
 use tokio_util::sync::CancellationToken;
 
-/// Expands `Records`; the event name is the JSON text of the field `n`, the time is `time`.
-#[derive(Debug)]
-pub struct TestSource {
+/// A log source for the suites: its envelope, the lists it expands, and the function that
+/// normalizes an event.
+pub struct FnSource<F> {
     info: Arc<SourceInfo>,
     expand: Vec<String>,
+    normalize: F,
 }
 
-impl TestSource {
-    pub fn shared() -> Arc<dyn LogSource> {
-        Arc::new(TestSource {
-            info: Arc::new(SourceInfo::new(
-                "test", "Test", "Syslog", "test_log", "test",
-            )),
-            expand: vec!["Records".into()],
+impl<F> std::fmt::Debug for FnSource<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FnSource")
+            .field("info", &self.info)
+            .field("expand", &self.expand)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Fn(&Event<'_>) -> Normalized + Send + Sync + 'static> FnSource<F> {
+    /// The source with envelope `info`, expanding the lists `expand`, normalizing with `normalize`.
+    pub fn shared(info: SourceInfo, expand: &[&str], normalize: F) -> Arc<dyn LogSource> {
+        Arc::new(FnSource {
+            info: Arc::new(info),
+            expand: expand.iter().map(|l| (*l).to_owned()).collect(),
+            normalize,
         })
     }
 }
 
-impl LogSource for TestSource {
+impl<F: Fn(&Event<'_>) -> Normalized + Send + Sync + 'static> LogSource for FnSource<F> {
     fn info(&self) -> &Arc<SourceInfo> {
         &self.info
     }
@@ -40,12 +50,38 @@ impl LogSource for TestSource {
         &self.expand
     }
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let v = event.value();
-        Normalized {
-            timestamp_ms: v.get("time").and_then(s3conn_core::time::value_to_ms),
-            event_name: v.get("n").map(|n| n.to_string()),
-            ..Normalized::default()
-        }
+        (self.normalize)(event)
+    }
+}
+
+/// Expands `Records`; the event name is the JSON text of the field `n`, the time is `time`.
+pub struct TestSource;
+
+impl TestSource {
+    pub fn shared() -> Arc<dyn LogSource> {
+        FnSource::shared(
+            SourceInfo::new("test", "Test", "Syslog", "test_log", "test"),
+            &["Records"],
+            |event| {
+                let v = event.value();
+                Normalized {
+                    timestamp_ms: v.get("time").and_then(s3conn_core::time::value_to_ms),
+                    event_name: v.get("n").map(|n| n.to_string()),
+                    ..Normalized::default()
+                }
+            },
+        )
+    }
+}
+
+/// A sink that rejects everything for good.
+#[derive(Debug)]
+pub struct RejectingSink;
+
+#[async_trait::async_trait]
+impl Sink for RejectingSink {
+    async fn deliver(&self, _batch: &[s3conn_core::Record]) -> Result<(), s3conn_core::SinkError> {
+        Err(s3conn_core::SinkError::Rejected("schema mismatch".into()))
     }
 }
 
@@ -63,6 +99,15 @@ impl Setup {
             store: Arc::new(MemoryObjectStore::new()),
             dead: MemoryDeadLetterSink::new(),
         }
+    }
+
+    /// A setup holding the objects `o0.json`, `o1.json`, … with these contents, each notified.
+    pub fn with_objects(contents: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        let s = Self::new();
+        for (o, data) in contents.into_iter().enumerate() {
+            s.object(&format!("o{o}.json"), data);
+        }
+        s
     }
 
     /// Stores an object and queues its "object created" notification.

@@ -68,25 +68,19 @@ pub fn run(source: &Arc<dyn LogSource>, key: &str, bytes: &[u8]) -> Output {
     Output::Records(out.records)
 }
 
-/// Every file under `dir`, recursively, sorted; panics naming the folder when one cannot be read
-/// (a missing folder must fail a test, not make it pass over nothing).
+/// Every file under `dir`, recursively, sorted (`s3conn_core::testing::files_under`); panics
+/// naming the folder when it is missing (a missing folder must fail a test, not make it pass over
+/// nothing).
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d)
-            .unwrap_or_else(|e| panic!("cannot read folder {}: {e}", d.display()));
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    assert!(dir.is_dir(), "cannot read folder {}", dir.display());
+    s3conn_core::testing::files_under(dir)
+}
+
+/// The built-in source registered under `id`.
+pub fn builtin(id: &str) -> Arc<dyn LogSource> {
+    s3conn_sources::builtin_registry()
+        .get(id)
+        .expect("built-in source")
 }
 
 /// The object key a file stands for: its path below `root`, with `/` separators.
