@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::io::Read;
 use std::ops::ControlFlow;
 
 use common::FnSource;
@@ -18,7 +17,7 @@ use proptest::prelude::*;
 use s3conn_core::decode::{Decoder, DecoderConfig, Framing, Item, JsonDecoder};
 use s3conn_core::process::process_object_bytes;
 use s3conn_core::source::SourceInfo;
-use s3conn_core::testing::gzip;
+use s3conn_core::testing::{gzip, Trickle};
 use s3conn_core::{Normalized, ObjectContext, ObjectRef};
 use serde_json::{Map, Value};
 
@@ -39,21 +38,6 @@ enum Out {
     },
 }
 
-/// A reader that hands out at most `step` bytes per read.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
-
 fn decode(framing: Framing, expand: &[String], data: &[u8], step: usize) -> Vec<Out> {
     let decoder = JsonDecoder::new(&DecoderConfig {
         framing,
@@ -61,7 +45,7 @@ fn decode(framing: Framing, expand: &[String], data: &[u8], step: usize) -> Vec<
     });
     let mut out = Vec::new();
     decoder
-        .decode(Box::new(Trickle { data, step }), expand, &mut |item| {
+        .decode(Box::new(Trickle::new(data, step)), expand, &mut |item| {
             out.push(match item {
                 Item::Event {
                     raw,

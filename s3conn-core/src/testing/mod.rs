@@ -55,6 +55,7 @@ mod gzip;
 mod queue;
 mod sink;
 mod store;
+mod trickle;
 
 pub use files::files_under;
 pub use gzip::{gzip, gzip_level};
@@ -64,3 +65,4 @@ pub use sink::{
     DeadLetterFixture, SinkFixture,
 };
 pub use store::{store_conformance, StoreConformance, StoreFixture};
+pub use trickle::Trickle;

@@ -1,10 +1,9 @@
 //! Tests of the decoder, by concept; the helpers below decode with several read sizes.
 
-use std::io::Read;
 use std::ops::ControlFlow;
 
 use super::*;
-use crate::testing::{gzip, gzip_level};
+use crate::testing::{gzip, gzip_level, Trickle};
 
 mod auto;
 mod compression;
@@ -28,21 +27,6 @@ enum Out {
     },
 }
 
-/// A reader that hands out at most `step` bytes per read, to cross every buffer boundary.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
-
 fn run_with(
     config: &DecoderConfig,
     expand: &[&str],
@@ -52,7 +36,7 @@ fn run_with(
     let decoder = JsonDecoder::new(config);
     let expand: Vec<String> = expand.iter().map(|s| s.to_string()).collect();
     let mut out = Vec::new();
-    let res = decoder.decode(Box::new(Trickle { data, step }), &expand, &mut |item| {
+    let res = decoder.decode(Box::new(Trickle::new(data, step)), &expand, &mut |item| {
         out.push(match item {
             Item::Event {
                 raw,
