@@ -12,7 +12,7 @@ use s3conn::{
     Sink, StatsSnapshot,
 };
 
-use crate::closed_stdout::stdout_sink;
+use crate::closed_stdout::CLOSED_STDOUT_EXIT_CODE;
 use crate::summary::collect_status;
 
 /// Arguments of `s3conn collect`.
@@ -115,7 +115,7 @@ async fn signals(token: CancellationToken) {
 pub fn collect(args: CollectArgs) -> ExitCode {
     let result = (|| -> Result<ExitCode, String> {
         let sink: Arc<dyn Sink> = match &args.output {
-            None => Arc::new(stdout_sink()),
+            None => Arc::new(NdjsonSink::stdout()),
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 let stamp = std::time::SystemTime::now()
@@ -159,6 +159,10 @@ pub fn collect(args: CollectArgs) -> ExitCode {
                 Ok(report) => report,
                 // A drain that kept messages: reported below.
                 Err(s3conn::PipelineError::Incomplete(report)) => *report,
+                // A closed stdout (`| head`): quiet, as a Unix tool killed by SIGPIPE.
+                Err(s3conn::PipelineError::OutputClosed(_)) if args.output.is_none() => {
+                    return Ok(ExitCode::from(CLOSED_STDOUT_EXIT_CODE));
+                }
                 Err(e) => {
                     eprintln!("s3conn collect: {e}");
                     return Ok(ExitCode::FAILURE);

@@ -8,9 +8,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use s3conn::decode::DecoderConfig;
-use s3conn::{CancellationToken, DirectoryDeadLetterSink, Replay, Stats};
+use s3conn::{
+    CancellationToken, DirectoryDeadLetterSink, NdjsonSink, PipelineError, Replay, ReplayError,
+    Stats,
+};
 
-use crate::closed_stdout::stdout_sink;
+use crate::closed_stdout::CLOSED_STDOUT_EXIT_CODE;
 use crate::summary::{done_objects, replay_summary};
 use crate::SourceArgs;
 
@@ -98,7 +101,7 @@ pub fn main(args: ReplayArgs) -> ExitCode {
         .unwrap_or(2)
         .max(2);
     let dead = Arc::new(DirectoryDeadLetterSink::new(&args.dead_letter));
-    let run = replay.pipeline(source, Arc::new(stdout_sink()), dead.clone(), config);
+    let run = replay.pipeline(source, Arc::new(NdjsonSink::stdout()), dead.clone(), config);
     let runtime = match s3conn::tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -121,6 +124,9 @@ pub fn main(args: ReplayArgs) -> ExitCode {
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
     let outcome = match result {
         Ok(s) => s,
+        Err(ReplayError::Pipeline(PipelineError::OutputClosed(_))) => {
+            return ExitCode::from(CLOSED_STDOUT_EXIT_CODE);
+        }
         Err(e) => {
             eprintln!("s3conn replay: {e}");
             return ExitCode::FAILURE;
