@@ -5,9 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use s3conn_aws::{ConfigError, Connector, ConnectorConfig, QueueUrl, SqsDeadLetterSink, SqsQueue};
+use s3conn_aws::{
+    ConfigError, Connector, ConnectorConfig, QueueUrl, SharedHttpClient, SqsDeadLetterSink,
+    SqsQueue,
+};
 use s3conn_core::sink::DirectoryDeadLetterSink;
-use s3conn_core::RunReport;
+use s3conn_core::{ByteBudget, RunReport};
 use s3conn_core::{DeadLetterSink, LogSource, Pipeline, PipelineConfig, PipelineError, Sink};
 use tokio_util::sync::CancellationToken;
 
@@ -53,12 +56,22 @@ pub struct ConnectorJob {
     connector: Connector,
     source: Arc<dyn LogSource>,
     config: PipelineConfig,
+    budget: Option<ByteBudget>,
 }
 
 impl ConnectorJob {
     /// Reads the configuration file, resolves its `log_source` (registered id, `_` alias, or a
     /// spec path relative to the file) and builds the SDK clients.
     pub async fn from_config_file(path: impl AsRef<Path>) -> Result<Self, ConnectorJobError> {
+        Self::from_config_file_on(path, None).await
+    }
+
+    /// [`Self::from_config_file`] with the SDK clients on an HTTP client shared with other
+    /// connectors ([`s3conn_aws::shared_http_client`]), or the SDK's own when `None`.
+    pub async fn from_config_file_on(
+        path: impl AsRef<Path>,
+        http: Option<SharedHttpClient>,
+    ) -> Result<Self, ConnectorJobError> {
         let path = path.as_ref();
         let config =
             ConnectorConfig::from_file(path).map_err(|source| ConnectorJobError::Config {
@@ -67,13 +80,14 @@ impl ConnectorJob {
             })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let source = resolve_source(&config.log_source, &base)?;
-        let connector =
-            Connector::new(config)
-                .await
-                .map_err(|source| ConnectorJobError::Config {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
+        let connector = match http {
+            Some(http) => Connector::on_http_client(config, http).await,
+            None => Connector::new(config).await,
+        }
+        .map_err(|source| ConnectorJobError::Config {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(Self::new(connector, source))
     }
 
@@ -84,6 +98,7 @@ impl ConnectorJob {
             connector,
             source,
             config,
+            budget: None,
         }
     }
 
@@ -97,9 +112,21 @@ impl ConnectorJob {
         &self.source
     }
 
+    /// The pipeline settings.
+    pub fn pipeline_config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
     /// The pipeline settings, to adjust before running (e.g. `drain`, `receive_wait`).
     pub fn pipeline_config_mut(&mut self) -> &mut PipelineConfig {
         &mut self.config
+    }
+
+    /// Draw in-flight bytes from a budget shared with other connectors (one bound on memory for
+    /// the process) instead of the pipeline's own `max_in_flight_bytes`.
+    pub fn byte_budget(mut self, budget: ByteBudget) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// Stop once the queue is empty and nothing is in flight (batch jobs, tests).
@@ -131,12 +158,15 @@ impl ConnectorJob {
         sink: Arc<dyn Sink>,
         dead_letter: &DeadLetterDestination,
     ) -> Result<Pipeline, ConnectorJobError> {
-        Ok(self
+        let mut builder = self
             .connector
             .pipeline(self.source.clone(), sink)
             .config(self.config.clone())
-            .dead_letter(self.dead_letter(dead_letter)?)
-            .build())
+            .dead_letter(self.dead_letter(dead_letter)?);
+        if let Some(budget) = &self.budget {
+            builder = builder.byte_budget(budget.clone());
+        }
+        Ok(builder.build())
     }
 
     /// Runs until `shutdown` is cancelled (or, in drain mode, until the queue is empty). A drain

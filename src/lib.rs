@@ -54,6 +54,8 @@
 #[cfg(all(feature = "aws", feature = "sources"))]
 mod connector_job;
 pub mod prelude;
+#[cfg(all(feature = "aws", feature = "sources"))]
+mod supervisor;
 
 // The engine's modules, as they are (no alias named `core`: it would shadow Rust's own).
 /// The engine crate itself, for the items its modules do not list here (benches, internals).
@@ -108,6 +110,11 @@ pub use s3conn_sources::resolve as resolve_source;
 pub use s3conn_sources::ResolveError;
 #[cfg(feature = "sources")]
 pub use s3conn_sources::{builtin_registry, DeclarativeSource};
+#[cfg(all(feature = "aws", feature = "sources"))]
+pub use supervisor::{
+    ConnectorOutcome, ConnectorState, ConnectorStates, Supervisor, SupervisorError,
+    SupervisorReport,
+};
 
 // What the public API's signatures and traits need from other crates.
 /// Implements [`Sink`], [`DeadLetterSink`], [`Queue`] and [`ObjectStore`]: `#[async_trait]`.

@@ -26,6 +26,7 @@ use s3conn_core::{LogSource, Pipeline, PipelineConfig, Sink};
 
 use crate::config::{AwsClients, ConfigError, ConnectorConfig};
 use crate::connectivity::{check_connectivity_with, ConnectivityReport};
+use crate::http_client::SharedHttpClient;
 use crate::requests::RequestCounts;
 use crate::s3::S3ObjectStore;
 use crate::sqs::SqsQueue;
@@ -44,6 +45,17 @@ impl Connector {
     /// Builds the SDK clients (credentials, region, endpoint, assumed role) for a configuration.
     pub async fn new(config: ConnectorConfig) -> Result<Self, ConfigError> {
         let clients = config.clients().await;
+        Self::with_clients(config, clients)
+    }
+
+    /// Like [`Self::new`], on an HTTP client shared with other connectors (one connection pool
+    /// per process; see [`crate::http_client::shared_http_client`]).
+    pub async fn on_http_client(
+        config: ConnectorConfig,
+        http: SharedHttpClient,
+    ) -> Result<Self, ConfigError> {
+        let sdk = config.sdk_config_on(Some(http)).await;
+        let clients = config.clients_from(&sdk);
         Self::with_clients(config, clients)
     }
 

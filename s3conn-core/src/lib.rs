@@ -8,6 +8,7 @@
 // The retries of s3conn-aws (`retry.rs`) share the pipeline's backoff.
 #[doc(hidden)]
 pub mod backoff;
+pub mod budget;
 pub mod concurrency;
 pub mod decode;
 pub mod error;
@@ -29,6 +30,7 @@ pub mod store;
 pub mod testing;
 pub mod time;
 
+pub use budget::ByteBudget;
 pub use error::{Classify, ErrorClass};
 pub use pipeline::{
     KeepReason, KeptMessages, Pipeline, PipelineConfig, PipelineError, RunReport, RunStatus,

@@ -6,6 +6,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use super::queue_url::QueueUrlForm;
 use super::secret::CredentialsConfig;
@@ -38,6 +39,12 @@ impl ConnectorConfig {
     /// Loads the shared SDK configuration: region, credentials (static, default chain, assumed
     /// role), timeouts, and no SDK-level retries (this crate's [`crate::retry`] policies retry).
     pub async fn sdk_config(&self) -> SdkConfig {
+        self.sdk_config_on(None).await
+    }
+
+    /// [`Self::sdk_config`] on a given HTTP client (one connection pool shared by several
+    /// connectors, see [`crate::http_client`]), or the SDK's default when `None`.
+    pub async fn sdk_config_on(&self, http: Option<SharedHttpClient>) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(self.region.clone()))
             .retry_config(RetryConfig::disabled())
@@ -48,6 +55,9 @@ impl ConnectorConfig {
                     .operation_attempt_timeout(Duration::from_secs(60))
                     .build(),
             );
+        if let Some(http) = http {
+            loader = loader.http_client(http);
+        }
         if let CredentialsConfig::Static {
             access_key_id,
             secret_access_key,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use crate::budget::ByteBudget;
 use crate::decode::{DecoderConfig, JsonDecoder};
 use crate::filter::{ObjectFilter, RecordFilters};
 use crate::process::BatchLimits;
@@ -148,6 +149,7 @@ pub struct PipelineBuilder {
     dead: Option<Arc<dyn DeadLetterSink>>,
     filters: RecordFilters,
     config: PipelineConfig,
+    budget: Option<ByteBudget>,
 }
 
 impl PipelineBuilder {
@@ -165,6 +167,7 @@ impl PipelineBuilder {
             dead: None,
             filters: RecordFilters::default(),
             config: PipelineConfig::default(),
+            budget: None,
         }
     }
 
@@ -190,6 +193,13 @@ impl PipelineBuilder {
         self
     }
 
+    /// A byte budget shared with other pipelines (several connectors in one process), instead of
+    /// one of its own sized by `max_in_flight_bytes`.
+    pub fn byte_budget(mut self, budget: ByteBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
     /// The pipeline.
     pub fn build(self) -> Pipeline {
         let config = self.config;
@@ -205,7 +215,9 @@ impl PipelineBuilder {
                 tenant: config.tenant.as_deref().map(Arc::from),
                 connector: config.connector.as_deref().map(Arc::from),
                 objects: Arc::new(Semaphore::new(config.max_objects_in_flight.max(1))),
-                bytes_budget: Arc::new(Semaphore::new((config.max_in_flight_bytes / 1024).max(1))),
+                bytes_budget: self
+                    .budget
+                    .unwrap_or_else(|| ByteBudget::new(config.max_in_flight_bytes)),
                 config,
                 stats: Arc::new(Stats::default()),
                 leases: Mutex::new(HashMap::new()),

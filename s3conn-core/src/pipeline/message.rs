@@ -56,7 +56,7 @@ pub(super) async fn run_message(
                 Duration::from_secs(12 * 3600),
                 msg.attempt.saturating_sub(1),
             );
-            warn!(message = %msg.id, attempt = msg.attempt, ?class, %reason, ?delay, "message kept for redelivery");
+            warn!(attempt = msg.attempt, ?class, %reason, ?delay, "message kept for redelivery");
             let _ = inner
                 .queue
                 .extend(std::slice::from_ref(&msg.handle), delay)
@@ -199,6 +199,9 @@ async fn message_disposition(
             Stats::add(&stats.objects_skipped_by_source, 1);
             continue;
         }
+        let span = tracing::Span::current();
+        span.record("bucket", object.bucket.as_str());
+        span.record("key", object.key.as_str());
         match object::process_object(inner, msg, object.clone(), lease).await {
             Ok(()) => {}
             Err(Stop::LeaseLost) => return Disposition::LeaseLost,

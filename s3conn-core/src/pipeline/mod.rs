@@ -17,9 +17,10 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, info, warn, Instrument};
 
 use crate::backoff::equal_jitter;
+use crate::budget::ByteBudget;
 use crate::decode::Decoder;
 use crate::error::{Classify, ErrorClass};
 use crate::filter::{ObjectRejection, RecordFilters};
@@ -121,8 +122,8 @@ struct Inner {
     tenant: Option<Arc<str>>,
     connector: Option<Arc<str>>,
     objects: Arc<Semaphore>,
-    /// Budget of bytes in decoded batches not yet delivered, in KiB units.
-    bytes_budget: Arc<Semaphore>,
+    /// Budget of bytes in decoded batches not yet delivered (possibly shared with other pipelines).
+    bytes_budget: ByteBudget,
     leases: Mutex<HashMap<AckHandle, Lease>>,
     /// What the current run kept and whether it must stop at once.
     run: Mutex<RunState>,
@@ -297,10 +298,21 @@ impl Pipeline {
                 let inner = inner.clone();
                 let ack_tx = ack_tx.clone();
                 let hard = hard_stop.clone();
-                tasks.spawn(async move {
-                    let _permit = permit;
-                    run_message(inner, msg, token, hard, ack_tx).await;
-                });
+                // Log lines about this message carry its id and the object being worked on (recorded
+                // per object): an error-level span, so the context is there at every log level.
+                let span = tracing::error_span!(
+                    "message",
+                    message_id = %msg.id,
+                    bucket = tracing::field::Empty,
+                    key = tracing::field::Empty
+                );
+                tasks.spawn(
+                    async move {
+                        let _permit = permit;
+                        run_message(inner, msg, token, hard, ack_tx).await;
+                    }
+                    .instrument(span),
+                );
             }
         }
         // An abort (closed output, broken lease keeper) stops in-flight work at once; otherwise

@@ -117,7 +117,7 @@ pub(super) async fn process_object(
                 attempt += 1;
                 Stats::add(&inner.stats.retries, 1);
                 let wait = equal_jitter(cfg.retry_base, cfg.retry_max, attempt);
-                debug!(message = %msg.id, %object, error = %stop, ?wait, resume_at, "retrying object");
+                debug!(message_id = %msg.id, %object, error = %stop, ?wait, resume_at, "retrying object");
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = lease.cancelled() => return Err(Stop::LeaseLost),
@@ -174,11 +174,11 @@ async fn object_once(
     };
     let decode = tokio::task::spawn_blocking(move || {
         let reader = ChannelReader::new(chunk_rx, expected);
-        let total = budget.available_permits().max(1);
         job.run(Box::new(reader), &mut |batch| {
             // Wait for room in the global byte budget before handing the batch on.
-            let units = (batch.bytes() / 1024).clamp(1, total) as u32;
-            let Ok(permit) = handle.block_on(budget.clone().acquire_many_owned(units)) else {
+            let units = budget.units_for(batch.bytes());
+            let Ok(permit) = handle.block_on(budget.semaphore().clone().acquire_many_owned(units))
+            else {
                 return ControlFlow::Break(());
             };
             match batch_tx.blocking_send((batch, permit)) {

@@ -18,30 +18,31 @@ use crate::summary::collect_status;
 /// Arguments of `s3conn collect`.
 #[derive(Debug, Args)]
 pub struct CollectArgs {
-    /// The connector configuration (TOML).
-    #[arg(long, value_name = "FILE")]
-    config: PathBuf,
+    /// A connector configuration (TOML), or a directory of them (`*.toml`). Repeat it to run
+    /// several connectors in one process.
+    #[arg(long, value_name = "FILE|DIR", required = true)]
+    pub(crate) config: Vec<PathBuf>,
     /// Exit 0 once every message is handled and the queue stays empty for one long poll.
     #[arg(long)]
-    drain: bool,
+    pub(crate) drain: bool,
     /// Long-poll wait in seconds (SQS allows at most 20).
     #[arg(long, value_name = "SECS", default_value_t = 20)]
-    poll_wait: u64,
+    pub(crate) poll_wait: u64,
     /// Write records into this directory (one NDJSON file per run) instead of stdout.
     #[arg(long, value_name = "DIR")]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Directory for dead-lettered items.
     #[arg(long, value_name = "DIR", default_value = "s3conn-dead-letters")]
-    dead_letter: PathBuf,
+    pub(crate) dead_letter: PathBuf,
     /// Send dead-lettered items to this SQS queue (one JSON message each) instead of a directory.
     #[arg(long, value_name = "QUEUE_URL", conflicts_with = "dead_letter")]
-    dead_letter_queue: Option<String>,
+    pub(crate) dead_letter_queue: Option<String>,
     /// Seconds between status lines on stderr (0: none).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
-    status_interval: u64,
+    pub(crate) status_interval: u64,
     /// Write the counters as JSON to this file when done.
     #[arg(long, value_name = "FILE")]
-    stats: Option<PathBuf>,
+    pub(crate) stats: Option<PathBuf>,
 }
 
 /// Arguments of `s3conn test`.
@@ -60,27 +61,27 @@ fn load(path: &Path) -> Result<ConnectorConfig, String> {
 }
 
 /// Where dead-lettered items go: the `--dead-letter-queue` or the `--dead-letter` directory.
-fn dead_letter(args: &CollectArgs) -> DeadLetterDestination {
+pub(crate) fn dead_letter(args: &CollectArgs) -> DeadLetterDestination {
     match &args.dead_letter_queue {
         Some(url) => DeadLetterDestination::Queue(url.clone()),
         None => DeadLetterDestination::Directory(args.dead_letter.clone()),
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
-fn status_line(s: &StatsSnapshot, job: &ConnectorJob) -> String {
+pub(crate) fn status_line(s: &StatsSnapshot, job: &ConnectorJob) -> String {
     let connector = job.connector();
     collect_status(s, &connector.requests(), connector.retries())
 }
 
 /// The final `--stats` JSON: the pipeline's counters plus the SQS and S3 requests by API.
-fn stats_json(s: &StatsSnapshot, job: &ConnectorJob) -> String {
+pub(crate) fn stats_value(s: &StatsSnapshot, job: &ConnectorJob) -> s3conn::serde_json::Value {
     use s3conn::serde_json;
     let mut value = serde_json::to_value(s).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
@@ -89,10 +90,14 @@ fn stats_json(s: &StatsSnapshot, job: &ConnectorJob) -> String {
             serde_json::to_value(job.connector().requests()).unwrap_or_default(),
         );
     }
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    value
 }
 
-async fn signals(token: CancellationToken) {
+fn stats_json(s: &StatsSnapshot, job: &ConnectorJob) -> String {
+    s3conn::serde_json::to_string_pretty(&stats_value(s, job)).unwrap_or_default()
+}
+
+pub(crate) async fn signals(token: CancellationToken) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -111,31 +116,59 @@ async fn signals(token: CancellationToken) {
     token.cancel();
 }
 
-/// Runs `s3conn collect`.
+/// Runs `s3conn collect`: one connector, or several in one process (see `collect_many`).
 pub fn collect(args: CollectArgs) -> ExitCode {
+    let configs = match crate::collect_many::config_files(&args.config) {
+        Ok(configs) => configs,
+        Err(e) => {
+            eprintln!("s3conn collect: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let [config] = configs.as_slice() {
+        collect_one(&args, config)
+    } else {
+        crate::collect_many::collect_many(&args, &configs)
+    }
+}
+
+/// The records' destination: stdout, or a new NDJSON file in `dir` (named after the connector
+/// when several share the directory).
+pub(crate) fn output_sink(
+    dir: Option<&Path>,
+    connector: Option<&str>,
+) -> Result<Arc<dyn Sink>, String> {
+    let Some(dir) = dir else {
+        return Ok(Arc::new(NdjsonSink::stdout()));
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let name = match connector {
+        Some(name) => format!("records-{name}-{stamp}-{}.ndjson", std::process::id()),
+        None => format!("records-{stamp}-{}.ndjson", std::process::id()),
+    };
+    let file = dir.join(name);
+    let sink = NdjsonSink::file(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(Arc::new(sink))
+}
+
+/// Runs one connector.
+fn collect_one(args: &CollectArgs, config: &Path) -> ExitCode {
     let result = (|| -> Result<ExitCode, String> {
-        let sink: Arc<dyn Sink> = match &args.output {
-            None => Arc::new(NdjsonSink::stdout()),
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                let stamp = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis())
-                    .unwrap_or(0);
-                let file = dir.join(format!("records-{stamp}-{}.ndjson", std::process::id()));
-                Arc::new(NdjsonSink::file(&file).map_err(|e| format!("{}: {e}", file.display()))?)
-            }
-        };
+        let sink = output_sink(args.output.as_deref(), None)?;
         let sink = crate::test_hooks::with_test_hooks(sink)?;
         let rt = runtime()?;
         rt.block_on(async {
-            let mut job = ConnectorJob::from_config_file(&args.config)
+            let mut job = ConnectorJob::from_config_file(config)
                 .await
                 .map_err(|e| e.to_string())?;
             let config = job.pipeline_config_mut();
             config.drain = args.drain;
             config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
-            let pipeline = job.pipeline(sink, &dead_letter(&args)).map_err(|e| e.to_string())?;
+            let pipeline = job.pipeline(sink, &dead_letter(args)).map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
             tokio::spawn(signals(shutdown.clone()));
             let job = Arc::new(job);
@@ -153,7 +186,8 @@ pub fn collect(args: CollectArgs) -> ExitCode {
                     }
                 });
             }
-            let result = pipeline.run(shutdown.clone()).await;
+            let span = tracing::error_span!("connector", connector = %job.connector().config().name);
+            let result = tracing::Instrument::instrument(pipeline.run(shutdown.clone()), span).await;
             shutdown.cancel();
             let report = match result {
                 Ok(report) => report,

@@ -11,6 +11,8 @@
 
 mod closed_stdout;
 mod collect;
+mod collect_many;
+mod json_log;
 mod replay;
 mod summary;
 mod test_hooks;
@@ -28,8 +30,21 @@ use s3conn::LogSource;
 #[derive(Debug, Parser)]
 #[command(name = "s3conn", version, about)]
 struct Cli {
+    /// Log lines on stderr: `text` (default) or `json` (one object per line, with the connector,
+    /// bucket, key and message id where known). The level comes from `S3CONN_LOG` (default warn).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines (coloured on a terminal).
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,9 +106,19 @@ fn colour(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> boo
     stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("S3CONN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    if format == LogFormat::Json {
+        // The spans' fields (connector, message_id, bucket, key) are flattened into each line.
+        tracing_subscriber::fmt()
+            .json()
+            .event_format(json_log::FlatJson)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        return;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour(
@@ -106,7 +131,7 @@ fn init_tracing() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.log_format);
     match cli.command {
         Command::Sources => {
             print!(
