@@ -221,6 +221,7 @@ impl PipelineBuilder {
                 config,
                 stats: Arc::new(Stats::default()),
                 leases: Mutex::new(HashMap::new()),
+                sink_failures: Default::default(),
                 run: Mutex::default(),
             }),
         }

@@ -33,6 +33,7 @@ use crate::store::{ObjectRef, ObjectStore, StoreError};
 
 mod ack;
 mod channel_reader;
+mod failure_digest;
 pub mod config;
 mod lease;
 mod message;
@@ -43,6 +44,7 @@ pub mod report;
 pub use config::{PipelineBuilder, PipelineConfig, PipelineError};
 pub use report::{KeepReason, KeptMessages, RunReport, RunStatus};
 
+use failure_digest::FailureDigest;
 use lease::Lease;
 use message::run_message;
 use object::Stop;
@@ -125,6 +127,8 @@ struct Inner {
     /// Budget of bytes in decoded batches not yet delivered (possibly shared with other pipelines).
     bytes_budget: ByteBudget,
     leases: Mutex<HashMap<AckHandle, Lease>>,
+    /// Sink failures, logged once per interval rather than once per attempt.
+    sink_failures: FailureDigest,
     /// What the current run kept and whether it must stop at once.
     run: Mutex<RunState>,
 }

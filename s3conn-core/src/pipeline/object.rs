@@ -304,7 +304,10 @@ where
             _ = lease.cancelled() => return Err(Stop::LeaseLost),
         };
         match r {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                inner.sink_failures.succeeded("the sink");
+                return Ok(());
+            }
             Err(e) => {
                 Stats::add(&inner.stats.sink_failures, 1);
                 if !e.is_retryable() || attempt >= cfg.sink_retries {
@@ -313,7 +316,9 @@ where
                 attempt += 1;
                 Stats::add(&inner.stats.retries, 1);
                 let wait = equal_jitter(cfg.retry_base, cfg.retry_max, attempt);
-                warn!(error = %e, ?wait, "sink failed; retrying");
+                inner
+                    .sink_failures
+                    .failed("the sink", &e, cfg.failure_report_interval);
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = lease.cancelled() => return Err(Stop::LeaseLost),
