@@ -242,7 +242,9 @@ async fn two_connectors_with_one_name_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_supervisor_restarts_a_failing_connector_while_the_other_delivers() {
-    use s3conn::{CancellationToken, ConnectorState, DeadLetterDestination, MemorySink, Supervisor};
+    use s3conn::{
+        CancellationToken, ConnectorState, DeadLetterDestination, MemorySink, Supervisor,
+    };
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -250,7 +252,13 @@ async fn the_supervisor_restarts_a_failing_connector_while_the_other_delivers() 
     let clients = moto.clients().await;
     let apps = feed(&moto, &clients, "live").await;
     let dir = tempfile::tempdir().unwrap();
-    let good = config(dir.path(), "good", &moto.endpoint, &apps.queue_url, "generic");
+    let good = config(
+        dir.path(),
+        "good",
+        &moto.endpoint,
+        &apps.queue_url,
+        "generic",
+    );
     let gone = format!("{}/123456789012/{}", moto.endpoint, unique("gone"));
     let bad = config(dir.path(), "bad", &moto.endpoint, &gone, "generic");
 

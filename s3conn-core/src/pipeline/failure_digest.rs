@@ -31,7 +31,9 @@ impl FailureDigest {
         s.failing += 1;
         s.unreported += 1;
         let now = Instant::now();
-        let due = s.reported_at.is_none_or(|at| now.duration_since(at) >= interval);
+        let due = s
+            .reported_at
+            .is_none_or(|at| now.duration_since(at) >= interval);
         if due {
             warn!(error = %error, failures = s.unreported, failing_for_attempts = s.failing, "{what} failing; retrying (reported once per interval)");
             s.unreported = 0;
@@ -58,14 +60,26 @@ mod tests {
         let digest = FailureDigest::default();
         let interval = Duration::from_secs(60);
         digest.failed("sink", &"boom", interval);
-        assert_eq!(digest.state.lock().unwrap().unreported, 0, "the first is reported");
+        assert_eq!(
+            digest.state.lock().unwrap().unreported,
+            0,
+            "the first is reported"
+        );
         for _ in 0..10 {
             digest.failed("sink", &"boom", interval);
         }
-        assert_eq!(digest.state.lock().unwrap().unreported, 10, "then held back");
+        assert_eq!(
+            digest.state.lock().unwrap().unreported,
+            10,
+            "then held back"
+        );
         tokio::time::advance(interval).await;
         digest.failed("sink", &"boom", interval);
-        assert_eq!(digest.state.lock().unwrap().unreported, 0, "reported after the interval");
+        assert_eq!(
+            digest.state.lock().unwrap().unreported,
+            0,
+            "reported after the interval"
+        );
         assert_eq!(digest.state.lock().unwrap().failing, 12);
         digest.succeeded("sink");
         assert_eq!(digest.state.lock().unwrap().failing, 0);

@@ -33,8 +33,8 @@ use crate::store::{ObjectRef, ObjectStore, StoreError};
 
 mod ack;
 mod channel_reader;
-mod failure_digest;
 pub mod config;
+mod failure_digest;
 mod lease;
 mod message;
 mod object;
