@@ -36,9 +36,13 @@
 //! (`MissingHeader` names the header). Memory is bounded by the largest record, whatever the
 //! object's size.
 
+mod columns;
 mod format;
 mod framer;
+mod reader;
+mod record;
 mod sniff;
+mod split;
 
 pub use format::{Columns, ExtraFields, Field, FieldType, Split, TextFormat, Variant};
 pub use framer::TextFramer;
