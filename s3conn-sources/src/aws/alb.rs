@@ -15,6 +15,9 @@
 //!   log's `tls_verify_status` (`Success` or `Failed:…`); an NLB line failed when it carries an
 //!   `incoming_tls_alert`. Load balancer logs name no user.
 
+use std::sync::OnceLock;
+
+use s3conn_core::decode::text::{ExtraFields, Field, TextFormat, Variant};
 use s3conn_core::{Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
@@ -27,7 +30,7 @@ use crate::normalize;
 pub const ID: &str = "aws-alb";
 
 /// Application Load Balancer access log fields, in order.
-pub const ALB_COLUMNS: [&str; 30] = [
+pub const ALB_COLUMNS: [&str; 33] = [
     "type",
     "time",
     "elb",
@@ -58,6 +61,9 @@ pub const ALB_COLUMNS: [&str; 30] = [
     "classification",
     "classification_reason",
     "conn_trace_id",
+    "transformed_host",
+    "transformed_uri",
+    "request_transform_status",
 ];
 
 /// Application Load Balancer connection log fields, in order.
@@ -120,6 +126,72 @@ pub const NLB_COLUMNS: [&str; 22] = [
     "alpn_client_preference_list",
     "tls_connection_creation_time",
 ];
+
+/// The `type` values that start an ALB access log line.
+pub const ALB_TYPES: [&str; 6] = ["http", "https", "h2", "grpcs", "ws", "wss"];
+
+/// Integer fields (any of the four logs).
+const INTEGER_COLUMNS: [&str; 10] = [
+    "elb_status_code",
+    "target_status_code",
+    "backend_status_code",
+    "received_bytes",
+    "sent_bytes",
+    "matched_rule_priority",
+    "client_port",
+    "listener_port",
+    "connection_time",
+    "tls_handshake_time",
+];
+
+/// Number fields (durations in seconds; `-1` when the load balancer could not measure them).
+const NUMBER_COLUMNS: [&str; 7] = [
+    "request_processing_time",
+    "target_processing_time",
+    "response_processing_time",
+    "backend_processing_time",
+    "tls_handshake_latency",
+    "connection_time",
+    "tls_handshake_time",
+];
+
+fn fields(columns: &[&str]) -> Vec<Field> {
+    columns
+        .iter()
+        .map(|c| {
+            if NUMBER_COLUMNS.contains(c) && !INTEGER_COLUMNS.contains(c) {
+                Field::number(*c)
+            } else if INTEGER_COLUMNS.contains(c) {
+                Field::integer(*c)
+            } else {
+                Field::text(*c)
+            }
+        })
+        .collect()
+}
+
+/// The load balancer log format: quoted, space-separated, four field lists. ALB lines start with
+/// their `type` (`http`, `https`, `h2`, `grpcs`, `ws`, `wss`), NLB lines with `tls`; classic ELB
+/// lines (15 fields) and ALB connection log lines (11 or 12 fields) start with their time. Fields
+/// AWS adds at the end later are dropped rather than failing the line; lines of older ALB logs
+/// may stop after `trace_id`, of older NLB logs after `domain_name`.
+pub fn text_format() -> &'static TextFormat {
+    static FORMAT: OnceLock<TextFormat> = OnceLock::new();
+    FORMAT.get_or_init(|| {
+        let variants = vec![
+            Variant::new(fields(&ALB_COLUMNS))
+                .when_first(&ALB_TYPES)
+                .min_fields(18),
+            Variant::new(fields(&NLB_COLUMNS))
+                .when_first(&["tls"])
+                .min_fields(18),
+            Variant::new(fields(&CLASSIC_COLUMNS)),
+            Variant::new(fields(&CONNECTION_COLUMNS)).min_fields(11),
+        ];
+        TextFormat::quoted_variants("Elastic Load Balancing log", variants)
+            .with_extra(ExtraFields::Ignore)
+    })
+}
 
 builtin_source!(
     /// The Elastic Load Balancing (ALB, classic ELB, NLB) log source.
@@ -214,6 +286,10 @@ impl LbView<'_> {
 
 impl LogSource for Alb {
     builtin_source_accessors!();
+
+    fn text_format(&self) -> Option<&TextFormat> {
+        Some(text_format())
+    }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
         let Some(l) = normalize::parse_event::<LbView<'_>>(event) else {

@@ -10,6 +10,9 @@
 //!   domain);
 //! - `outcome`: `sc-status` below 400 success, from 400 failure. Standard logs name no user.
 
+use std::sync::OnceLock;
+
+use s3conn_core::decode::text::{Field, TextFormat};
 use s3conn_core::{Event, LogSource, Normalized};
 use serde::Deserialize;
 
@@ -26,6 +29,30 @@ builtin_source!(
     CloudFront,
     [ID, "AWS CloudFront (text)", "Syslog", "generic_s3_aws_cloudfront", "aws"]
 );
+
+/// The CloudFront standard log format: W3C `#Fields:`, tab-separated; byte counts, status and
+/// ports are integers, durations numbers.
+pub fn text_format() -> &'static TextFormat {
+    static FORMAT: OnceLock<TextFormat> = OnceLock::new();
+    FORMAT.get_or_init(|| {
+        let integers = [
+            "sc-bytes",
+            "sc-status",
+            "cs-bytes",
+            "c-port",
+            "sc-content-len",
+            "sc-range-start",
+            "sc-range-end",
+        ];
+        let numbers = ["time-taken", "time-to-first-byte"];
+        let types = integers
+            .iter()
+            .map(|f| Field::integer(*f))
+            .chain(numbers.iter().map(|f| Field::number(*f)))
+            .collect();
+        TextFormat::w3c("CloudFront standard log").with_types(types)
+    })
+}
 
 /// The fields of a CloudFront log record the source reads.
 #[derive(Deserialize, Default)]
@@ -50,6 +77,10 @@ struct CloudFrontView<'a> {
 
 impl LogSource for CloudFront {
     builtin_source_accessors!();
+
+    fn text_format(&self) -> Option<&TextFormat> {
+        Some(text_format())
+    }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
         let Some(c) = normalize::parse_event::<CloudFrontView<'_>>(event) else {

@@ -11,6 +11,9 @@
 //! - `host`: `host_header`, then `bucket`;
 //! - `outcome`: failure when `error_code` is set or `http_status` is 400 or more, success below.
 
+use std::sync::OnceLock;
+
+use s3conn_core::decode::text::{ExtraFields, Field, TextFormat, Variant};
 use s3conn_core::{Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
@@ -54,6 +57,39 @@ pub const COLUMNS: [&str; 26] = [
     "acl_required",
 ];
 
+/// Integer fields of [`COLUMNS`].
+const INTEGER_COLUMNS: [&str; 5] = [
+    "http_status",
+    "bytes_sent",
+    "object_size",
+    "total_time",
+    "turn_around_time",
+];
+
+/// Fewest fields of a line: up to `user_agent` (older lines stop there or a little later).
+const MIN_FIELDS: usize = 18;
+
+/// The S3 server access log format: quoted, space-separated [`COLUMNS`]; fields AWS adds at the
+/// end later are dropped rather than failing the line.
+pub fn text_format() -> &'static TextFormat {
+    static FORMAT: OnceLock<TextFormat> = OnceLock::new();
+    FORMAT.get_or_init(|| {
+        let fields = COLUMNS
+            .iter()
+            .map(|c| {
+                if INTEGER_COLUMNS.contains(c) {
+                    Field::integer(*c)
+                } else {
+                    Field::text(*c)
+                }
+            })
+            .collect();
+        let variant = Variant::new(fields).min_fields(MIN_FIELDS);
+        TextFormat::quoted_variants("S3 server access log", vec![variant])
+            .with_extra(ExtraFields::Ignore)
+    })
+}
+
 builtin_source!(
     /// The Amazon S3 server access log (text) source.
     S3Access,
@@ -94,6 +130,10 @@ fn requester_user(requester: &str) -> Option<&str> {
 
 impl LogSource for S3Access {
     builtin_source_accessors!();
+
+    fn text_format(&self) -> Option<&TextFormat> {
+        Some(text_format())
+    }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
         let Some(a) = normalize::parse_event::<AccessView<'_>>(event) else {

@@ -14,6 +14,9 @@
 //!
 //! Field names are read as AWS writes them (`log-status`) or with `_` (`log_status`).
 
+use std::sync::OnceLock;
+
+use s3conn_core::decode::text::{Field, TextFormat};
 use s3conn_core::{Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
@@ -30,6 +33,48 @@ builtin_source!(
     VpcFlow,
     [ID, "AWS VPC Flow Logs (text)", "Syslog", "generic_s3_aws_vpcflow", "aws"]
 );
+
+/// Fields of which a VPC Flow Logs header names at least one.
+const KNOWN_FIELDS: [&str; 12] = [
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "action",
+    "log-status",
+    "instance-id",
+    "vpc-id",
+    "pkt-srcaddr",
+];
+
+/// The integer fields of versions 2 to 8 (the rest are strings; `account-id` keeps its leading
+/// zeros).
+const INTEGER_FIELDS: [&str; 11] = [
+    "version",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "tcp-flags",
+    "traffic-path",
+    "ecs-container-instance-count",
+];
+
+/// The VPC Flow Logs text format: a header line naming the fields, space-separated records.
+pub fn text_format() -> &'static TextFormat {
+    static FORMAT: OnceLock<TextFormat> = OnceLock::new();
+    FORMAT.get_or_init(|| {
+        TextFormat::header_line("VPC Flow Logs", b' ', "VPC Flow Logs header line")
+            .expect_any(&KNOWN_FIELDS)
+            .with_types(INTEGER_FIELDS.iter().map(|f| Field::integer(*f)).collect())
+    })
+}
 
 /// The fields of a flow record the source reads.
 #[derive(Deserialize, Default)]
@@ -52,6 +97,10 @@ struct FlowView<'a> {
 
 impl LogSource for VpcFlow {
     builtin_source_accessors!();
+
+    fn text_format(&self) -> Option<&TextFormat> {
+        Some(text_format())
+    }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
         let Some(f) = normalize::parse_event::<FlowView<'_>>(event) else {
