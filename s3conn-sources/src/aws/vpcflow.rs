@@ -76,6 +76,9 @@ pub fn text_format() -> &'static TextFormat {
     })
 }
 
+/// Fallback reason for records of a format without `start` and `end` (or with both `-`).
+pub const NO_FLOW_TIME: &str = "flow record has no start or end time (custom format without them)";
+
 /// The fields of a flow record the source reads.
 #[derive(Deserialize, Default)]
 struct FlowView<'a> {
@@ -113,8 +116,10 @@ impl LogSource for VpcFlow {
             _ => None,
         };
         let owned = |s: Option<&str>| s.map(str::to_owned);
+        let timestamp_ms = f.end.to_ms().or_else(|| f.start.to_ms());
         normalize::finish(Normalized {
-            timestamp_ms: f.end.to_ms().or_else(|| f.start.to_ms()),
+            fallback_reason: timestamp_ms.is_none().then(|| NO_FLOW_TIME.to_owned()),
+            timestamp_ms,
             event_name: owned(action),
             event_type: owned(present(f.log_status.get())),
             src_ip: owned(ip(f.srcaddr.get())),
