@@ -133,7 +133,7 @@ impl fmt::Display for CatalogEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:<16} {:<24} {:<11} {}",
+            "{:<20} {:<29} {:<11} {}",
             self.id, self.display_name, self.index, self.msg_class
         )
     }
@@ -159,7 +159,7 @@ pub fn catalog(registry: &SourceRegistry) -> Vec<CatalogEntry> {
 /// The catalog as a text table with a header line (for `s3conn sources`).
 pub fn catalog_table(registry: &SourceRegistry) -> String {
     let mut out = format!(
-        "{:<16} {:<24} {:<11} {}\n",
+        "{:<20} {:<29} {:<11} {}\n",
         "ID", "DISPLAY NAME", "INDEX", "MSG_CLASS"
     );
     for e in catalog(registry) {
@@ -219,8 +219,10 @@ mod tests {
         );
         let table = catalog_table(&reg);
         assert_eq!(table.lines().count(), ids.len() + 1);
-        for entry in catalog(&reg) {
+        let msg_class_column = table.find("MSG_CLASS").expect("header");
+        for (entry, line) in catalog(&reg).iter().zip(table.lines().skip(1)) {
             assert!(table.contains(&entry.msg_class));
+            assert_eq!(line.find(&entry.msg_class), Some(msg_class_column), "aligned: {line}");
         }
     }
 }
