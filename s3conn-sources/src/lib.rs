@@ -222,7 +222,11 @@ mod tests {
         let msg_class_column = table.find("MSG_CLASS").expect("header");
         for (entry, line) in catalog(&reg).iter().zip(table.lines().skip(1)) {
             assert!(table.contains(&entry.msg_class));
-            assert_eq!(line.find(&entry.msg_class), Some(msg_class_column), "aligned: {line}");
+            assert_eq!(
+                line.find(&entry.msg_class),
+                Some(msg_class_column),
+                "aligned: {line}"
+            );
         }
     }
 }

@@ -95,8 +95,20 @@ fn assert_volume(id: &str, msg_class: &str, key: &str, bytes: &[u8], n: usize) -
 /// IPv6, IPv6 with the port glued on.
 fn client(i: usize) -> (String, String) {
     match i % 3 {
-        0 => (format!("10.{}.{}.{}:{}", i % 200, (i / 7) % 250, i % 251, 1024 + i % 60000), format!("10.{}.{}.{}", i % 200, (i / 7) % 250, i % 251)),
-        1 => (format!("[2001:db8::{:x}]:443", i), format!("2001:db8::{:x}", i)),
+        0 => (
+            format!(
+                "10.{}.{}.{}:{}",
+                i % 200,
+                (i / 7) % 250,
+                i % 251,
+                1024 + i % 60000
+            ),
+            format!("10.{}.{}.{}", i % 200, (i / 7) % 250, i % 251),
+        ),
+        1 => (
+            format!("[2001:db8::{:x}]:443", i),
+            format!("2001:db8::{:x}", i),
+        ),
         _ => (
             format!("2001:db8:0:0:0:0:0:{:x}:8443", i % 0xffff),
             format!("2001:db8:0:0:0:0:0:{:x}", i % 0xffff),
@@ -114,7 +126,11 @@ fn waf_samples_firehose_back_to_back_equals_pretty() {
         "firehose/2021/09/23/18/aws-waf-logs-example-1-2021-09-23-18-07-09-0123abcd",
     );
     assert_eq!(pretty.len(), 6);
-    assert_eq!(firehose.len(), 6, "back-to-back objects are one record each");
+    assert_eq!(
+        firehose.len(),
+        6,
+        "back-to-back objects are one record each"
+    );
     for (a, b) in pretty.iter().zip(&firehose) {
         assert_eq!(a.fields, b.fields);
         assert_eq!(a.timestamp_ms, b.timestamp_ms);
@@ -124,7 +140,10 @@ fn waf_samples_firehose_back_to_back_equals_pretty() {
         ("BLOCK", "-", "1.1.1.1", "localhost", Some(Outcome::Failure))
     );
     assert_eq!(pretty[0].timestamp_ms, 1_576_280_412_771);
-    assert_eq!(pretty[0].fields.event_type, None, "httpSourceName `-` is absent");
+    assert_eq!(
+        pretty[0].fields.event_type, None,
+        "httpSourceName `-` is absent"
+    );
     assert_eq!(
         fields(&pretty[4]),
         (
@@ -153,7 +172,13 @@ fn guardduty_cli_pascal_case_and_export_camel_case_agree() {
     assert_eq!(cli[0].timestamp_ms, 1_590_533_721_703, "updatedAt");
     assert_eq!(
         fields(&cli[0]),
-        ("Recon:IAMUser/UserPermissions", "testuser", "52.94.36.7", "-", None)
+        (
+            "Recon:IAMUser/UserPermissions",
+            "testuser",
+            "52.94.36.7",
+            "-",
+            None
+        )
     );
     assert_eq!(cli[0].fields.event_type.as_deref(), Some("AWS_API_CALL"));
     assert_eq!(
@@ -179,7 +204,10 @@ fn guardduty_cli_pascal_case_and_export_camel_case_agree() {
         )
     );
     let wrapped = fixture("aws-guardduty", "eventbridge/firehose-guardduty-example");
-    assert_eq!(wrapped[0].fields, export[1].fields, "EventBridge detail read");
+    assert_eq!(
+        wrapped[0].fields, export[1].fields,
+        "EventBridge detail read"
+    );
 }
 
 #[test]
@@ -212,7 +240,10 @@ fn config_items_expanded_and_writability_check_skipped() {
     );
     assert_eq!(snapshot.len(), 2);
     assert_eq!(snapshot[1].timestamp_ms, 1_394_236_029_523);
-    assert_eq!(snapshot[1].fields.event_type.as_deref(), Some("AWS::EC2::Instance"));
+    assert_eq!(
+        snapshot[1].fields.event_type.as_deref(),
+        Some("AWS::EC2::Instance")
+    );
     assert_eq!(snapshot[1].fields.host.as_deref(), Some("i-344c463d"));
     let history = fixture(
         "aws-config",
@@ -249,11 +280,20 @@ fn vpcflow_end_time_and_nat_gateway_fallback() {
     assert_eq!(default[0].timestamp_ms, 1_418_530_070_000, "end, not start");
     assert_eq!(
         fields(&default[1]),
-        ("REJECT", "-", "172.31.9.69", "eni-1235b8ca123456789", Some(Outcome::Failure))
+        (
+            "REJECT",
+            "-",
+            "172.31.9.69",
+            "eni-1235b8ca123456789",
+            Some(Outcome::Failure)
+        )
     );
     assert_eq!(default[2].fields.event_type.as_deref(), Some("NODATA"));
     assert_eq!(default[2].fields.outcome, None);
-    assert_eq!(default[6].fields.src_ip.as_deref(), Some("2001:db8:1234:a100:8d6e:3477:df66:f105"));
+    assert_eq!(
+        default[6].fields.src_ip.as_deref(),
+        Some("2001:db8:1234:a100:8d6e:3477:df66:f105")
+    );
     // Numbers are typed by the decoder; account ids stay strings.
     let event: serde_json::Value = serde_json::from_str(default[0].event.get()).expect("event");
     assert_eq!(event["bytes"], 4249);
@@ -279,10 +319,19 @@ fn alb_request_time_client_addresses_and_families() {
         "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2018/07/02/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20180702T2225Z_192.0.2.1_example.log.gz",
     );
     assert_eq!(alb.len(), 7);
-    assert_eq!(alb[0].timestamp_ms, 1_530_570_168_364, "request_creation_time");
+    assert_eq!(
+        alb[0].timestamp_ms, 1_530_570_168_364,
+        "request_creation_time"
+    );
     assert_eq!(
         fields(&alb[1]),
-        ("GET", "-", "192.168.131.39", "www.example.com", Some(Outcome::Success)),
+        (
+            "GET",
+            "-",
+            "192.168.131.39",
+            "www.example.com",
+            Some(Outcome::Success)
+        ),
         "domain_name"
     );
     assert_eq!(alb[6].fields.outcome, Some(Outcome::Failure), "Lambda 502");
@@ -291,8 +340,13 @@ fn alb_request_time_client_addresses_and_families() {
         "AWSLogs/123456789012/elasticloadbalancing/us-west-2/2015/05/13/123456789012_elasticloadbalancing_us-west-2_my-loadbalancer_20150513T2340Z_192.0.2.1_example.log",
     );
     assert_eq!(classic.len(), 4);
-    assert!(classic.iter().all(|r| r.fields.event_type.as_deref() == Some("classic_elb")));
-    assert_eq!(classic[2].fields.event_name, None, "TCP listener: no request line");
+    assert!(classic
+        .iter()
+        .all(|r| r.fields.event_type.as_deref() == Some("classic_elb")));
+    assert_eq!(
+        classic[2].fields.event_name, None,
+        "TCP listener: no request line"
+    );
     assert_eq!(classic[2].fields.outcome, None, "TCP listener: no status");
     let conn = fixture(
         "aws-alb",
@@ -319,18 +373,31 @@ fn s3_access_bracketed_time_and_errors() {
     assert_eq!(r.len(), 5);
     assert_eq!(r[0].timestamp_ms, 1_549_411_238_000);
     assert_eq!(r[4].timestamp_ms, 1_549_411_317_000);
-    assert_eq!(r[2].fields.outcome, Some(Outcome::Failure), "404 NoSuchBucketPolicy");
+    assert_eq!(
+        r[2].fields.outcome,
+        Some(Outcome::Failure),
+        "404 NoSuchBucketPolicy"
+    );
     assert_eq!(r[4].fields.event_name.as_deref(), Some("REST.PUT.OBJECT"));
 }
 
 #[test]
 fn cloudfront_date_and_time() {
-    let r = fixture("aws-cloudfront", "EMLARXS9EXAMPLE.2019-12-04-21.d111111a.gz");
+    let r = fixture(
+        "aws-cloudfront",
+        "EMLARXS9EXAMPLE.2019-12-04-21.d111111a.gz",
+    );
     assert_eq!(r.len(), 6);
     assert_eq!(r[0].timestamp_ms, 1_575_493_351_000);
     assert_eq!(
         fields(&r[3]),
-        ("GET", "-", "192.0.2.200", "www.example.com", Some(Outcome::Failure))
+        (
+            "GET",
+            "-",
+            "192.0.2.200",
+            "www.example.com",
+            Some(Outcome::Failure)
+        )
     );
 }
 
@@ -560,7 +627,11 @@ fn alb_line_with_wrong_field_count_is_dead_lettered_rest_delivered() {
     let text = "https 2024-05-01T00:00:00.000000Z app/x/1 192.0.2.1:1 10.0.0.1:80 0.1 0.1 0.1 200 200 1 2 \"GET https://a.example:443/ HTTP/1.1\" \"ua\" - - arn:tg \"Root=1\" \"-\" \"-\" 0 2024-05-01T00:00:00.000000Z \"forward\" \"-\" \"-\" \"-\" \"-\" \"-\" \"-\"\n\
 https 2024-05-01T00:00:01.000000Z app/x/1 192.0.2.2:1 truncated\n\
 http 2024-05-01T00:00:02.000000Z app/x/1 192.0.2.3:1 10.0.0.1:80 0.1 0.1 0.1 404 404 1 2 \"GET http://b.example:80/ HTTP/1.1\" \"ua\" - - arn:tg \"Root=2\" \"-\" \"-\" 0 2024-05-01T00:00:02.000000Z \"forward\" \"-\" \"-\" \"-\" \"-\" \"-\" \"-\"\n";
-    let out = process("aws-alb", "AWSLogs/x/elasticloadbalancing/bad.log", text.as_bytes());
+    let out = process(
+        "aws-alb",
+        "AWSLogs/x/elasticloadbalancing/bad.log",
+        text.as_bytes(),
+    );
     assert!(out.result.is_ok());
     assert_eq!(out.records.len(), 2);
     assert_eq!(out.dead_letters.len(), 1);
@@ -571,8 +642,15 @@ http 2024-05-01T00:00:02.000000Z app/x/1 192.0.2.3:1 10.0.0.1:80 0.1 0.1 0.1 404
 #[test]
 fn vpcflow_object_without_header_is_not_delivered() {
     let text = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n";
-    let out = process("aws-vpcflow", "AWSLogs/x/vpcflowlogs/noheader.log", text.as_bytes());
-    assert!(out.records.is_empty(), "nothing delivered under wrong names");
+    let out = process(
+        "aws-vpcflow",
+        "AWSLogs/x/vpcflowlogs/noheader.log",
+        text.as_bytes(),
+    );
+    assert!(
+        out.records.is_empty(),
+        "nothing delivered under wrong names"
+    );
     let error = out.result.expect_err("undecodable without its header");
     assert!(error.to_string().contains("header"), "{error}");
 }
@@ -586,7 +664,12 @@ fn json_sources_never_panic_on_odd_values() {
         r#"{"configurationItems":[1,"two",{"configurationItemCaptureTime":{}}]}"#,
         r#"[1,2,3]"#,
     ];
-    for id in ["aws-waf", "aws-guardduty", "aws-route53-resolver", "aws-config"] {
+    for id in [
+        "aws-waf",
+        "aws-guardduty",
+        "aws-route53-resolver",
+        "aws-config",
+    ] {
         for doc in odd {
             let out = process(id, "odd.json", doc.as_bytes());
             assert!(out.result.is_ok(), "{id}: {doc}");

@@ -21,7 +21,9 @@ use s3conn_core::decode::text::{ExtraFields, Field, TextFormat, Variant};
 use s3conn_core::{Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
-use super::fields::{address_of_client_port, http_outcome, ip, present, request_host, request_method};
+use super::fields::{
+    address_of_client_port, http_outcome, ip, present, request_host, request_method,
+};
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{Text, TimeVal};
 use crate::normalize;

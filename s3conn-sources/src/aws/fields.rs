@@ -69,8 +69,14 @@ pub fn request_host(request: &str) -> Option<&str> {
 /// `dd/Mon/yyyy:HH:MM:SS ±hhmm` (Apache common log time, as S3 server access logs write it, with
 /// or without its `[`…`]`) as epoch milliseconds.
 pub fn clf_time_to_ms(s: &str) -> Option<i64> {
-    let t = s.trim().trim_start_matches('[').trim_end_matches(']').trim();
-    let (date_time, zone) = t.split_once(' ').map_or((t, "+0000"), |(a, b)| (a, b.trim()));
+    let t = s
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim();
+    let (date_time, zone) = t
+        .split_once(' ')
+        .map_or((t, "+0000"), |(a, b)| (a, b.trim()));
     let mut parts = date_time.splitn(3, '/');
     let day = parts.next()?;
     let month = parts.next()?;
@@ -101,13 +107,22 @@ mod tests {
 
     #[test]
     fn client_ports() {
-        assert_eq!(address_of_client_port("192.168.131.39:2817"), Some("192.168.131.39"));
-        assert_eq!(address_of_client_port("[2001:db8::1]:2817"), Some("2001:db8::1"));
+        assert_eq!(
+            address_of_client_port("192.168.131.39:2817"),
+            Some("192.168.131.39")
+        );
+        assert_eq!(
+            address_of_client_port("[2001:db8::1]:2817"),
+            Some("2001:db8::1")
+        );
         assert_eq!(
             address_of_client_port("2001:db8:1234:a100:8d6e:3477:df66:f105:34892"),
             Some("2001:db8:1234:a100:8d6e:3477:df66:f105")
         );
-        assert_eq!(address_of_client_port("2001:db8::1:443"), Some("2001:db8::1"));
+        assert_eq!(
+            address_of_client_port("2001:db8::1:443"),
+            Some("2001:db8::1")
+        );
         assert_eq!(address_of_client_port("10.0.0.1"), Some("10.0.0.1"));
         assert_eq!(address_of_client_port("-"), None);
         assert_eq!(address_of_client_port("host.example:80"), None);
@@ -139,7 +154,10 @@ mod tests {
             clf_time_to_ms("[06/Feb/2019:00:00:38 +0000]"),
             Some(1_549_411_238_000)
         );
-        assert_eq!(clf_time_to_ms("06/Feb/2019:01:00:38 +0100"), Some(1_549_411_238_000));
+        assert_eq!(
+            clf_time_to_ms("06/Feb/2019:01:00:38 +0100"),
+            Some(1_549_411_238_000)
+        );
         assert_eq!(clf_time_to_ms("06/Foo/2019:00:00:38 +0000"), None);
         assert_eq!(
             date_time_to_ms("2019-12-04", "21:02:31"),

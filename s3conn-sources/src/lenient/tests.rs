@@ -89,12 +89,11 @@ fn list_reads_arrays_and_nothing_else() {
     let t: T<'_> =
         serde_json::from_str(r#"{"a":[{"name":"x"},7,{"name":["y"]}],"b":{"name":"z"}}"#)
             .expect("lenient");
-    let names: Vec<_> = t
-        .a
-        .items()
-        .iter()
-        .map(|o| o.get().and_then(|i| i.name.get()))
-        .collect();
+    let names: Vec<_> =
+        t.a.items()
+            .iter()
+            .map(|o| o.get().and_then(|i| i.name.get()))
+            .collect();
     assert_eq!(names, [Some("x"), None, Some("y")]);
     assert!(t.b.items().is_empty());
 }
