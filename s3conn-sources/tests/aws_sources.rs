@@ -355,6 +355,15 @@ fn alb_request_time_client_addresses_and_families() {
     assert_eq!(conn.len(), 3);
     assert_eq!(conn[1].fields.src_ip.as_deref(), Some("2001:db8::7"));
     assert_eq!(conn[2].fields.outcome, Some(Outcome::Failure));
+    // The object written when logging is enabled is a sentence, not a log: skipped by key.
+    assert!(matches!(
+        run(
+            &builtin("aws-alb"),
+            "prefix/AWSLogs/123456789012/ELBAccessLogTestFile",
+            b"Enable AccessLog for ELB: my-loadbalancer at 2018-07-02T22:00:00.000Z"
+        ),
+        Output::Skipped(s3conn_sources::aws::alb::TEST_FILE_SKIP)
+    ));
 }
 
 /// AWS's NLB example with an ALPN policy ends with `"h2","http/1.1"` (a quoted list without a

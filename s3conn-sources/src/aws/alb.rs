@@ -14,11 +14,16 @@
 //! - `outcome`: `elb_status_code` below 400 success, from 400 failure (ALB, classic); a connection
 //!   log's `tls_verify_status` (`Success` or `Failed:…`); an NLB line failed when it carries an
 //!   `incoming_tls_alert`. Load balancer logs name no user.
+//!
+//! A line of none of the four lists is dead-lettered with its line and offset; a line that fits
+//! the classic list without being one (an ALB `type` this source does not know yet) has no
+//! readable time and keeps the object's time with a `timestamp_fallback` reason. Keys ending in
+//! `ELBAccessLogTestFile` (the object written when logging is turned on) are skipped.
 
 use std::sync::OnceLock;
 
 use s3conn_core::decode::text::{ExtraFields, Field, TextFormat, Variant};
-use s3conn_core::{Event, LogSource, Normalized, Outcome};
+use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
 use super::fields::{
@@ -30,6 +35,14 @@ use crate::normalize;
 
 /// Registry id of the load balancer source.
 pub const ID: &str = "aws-alb";
+/// Skip reason for the test object Elastic Load Balancing writes when logging is enabled.
+pub const TEST_FILE_SKIP: &str = "elb access log test file";
+
+/// Whether an object key is the `ELBAccessLogTestFile` written to check the bucket (its text is
+/// a sentence, not a log line).
+pub fn is_test_file_key(key: &str) -> bool {
+    key.rsplit('/').next() == Some("ELBAccessLogTestFile")
+}
 
 /// Application Load Balancer access log fields, in order.
 pub const ALB_COLUMNS: [&str; 33] = [
@@ -288,6 +301,14 @@ impl LbView<'_> {
 
 impl LogSource for Alb {
     builtin_source_accessors!();
+
+    fn accept_key(&self, key: &str) -> KeyVerdict {
+        if is_test_file_key(key) {
+            KeyVerdict::Skip(TEST_FILE_SKIP)
+        } else {
+            KeyVerdict::Accept
+        }
+    }
 
     fn text_format(&self) -> Option<&TextFormat> {
         Some(text_format())
