@@ -552,3 +552,17 @@ proptest! {
         let _ = run_text(&vpc(), &auto(), &text);
     }
 }
+
+#[test]
+fn text_starting_with_a_bracket_is_text_and_json_arrays_are_json() {
+    let format = TextFormat::quoted("t", vec![Field::text("time"), Field::text("who")]);
+    let (res, out) = run_text(&format, &auto(), b"[06/Feb/2019:00:00:38 +0000] ann\n");
+    res.expect("decodes");
+    assert_eq!(
+        values(&out),
+        vec![json!({"time":"06/Feb/2019:00:00:38 +0000","who":"ann"})]
+    );
+    let (res, out) = run_text(&format, &auto(), b"  [{\"a\":1},{\"a\":2}]\n");
+    res.expect("decodes");
+    assert_eq!(events(&out), ["{\"a\":1}", "{\"a\":2}"]);
+}

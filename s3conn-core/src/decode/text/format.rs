@@ -267,6 +267,13 @@ impl TextFormat {
         self
     }
 
+    /// Records start at lines matching the regular expression `pattern`; an invalid pattern is
+    /// an error naming what is wrong with it.
+    pub fn with_multiline_pattern(self, pattern: &str) -> Result<Self, String> {
+        let start = Regex::new(pattern).map_err(|e| e.to_string())?;
+        Ok(self.with_multiline_start(start))
+    }
+
     /// The type of a header-named field.
     pub fn type_of(&self, name: &str) -> FieldType {
         self.types

@@ -22,9 +22,10 @@
 //!
 //! # Sniffing order
 //! 1. Compression, by magic bytes (gzip `1f 8b`, every member; zstd `28 b5 2f fd`; else plain).
-//! 2. The decompressed start: a first non-blank byte `{` or `[` is JSON (framed as for any JSON
-//!    source, so Firehose's back-to-back `{..}{..}` objects are one record each); anything else
-//!    is text of the source's format.
+//! 2. The decompressed start: a first non-blank byte `{` or `[` followed by valid JSON (as far
+//!    as the first 64 KiB go) is JSON, framed as for any JSON source, so Firehose's back-to-back
+//!    `{..}{..}` objects are one record each; anything else (`[06/Feb/2019:00:00:38 +0000] …`
+//!    included) is text of the source's format.
 //! 3. Text must look like text: a NUL byte or invalid UTF-8 in the first 64 KiB makes the object
 //!    undecodable ([`DecodeError::NotText`](crate::decode::DecodeError::NotText)), so binary junk
 //!    is never delivered as records; it is not cut into lines of garbage.

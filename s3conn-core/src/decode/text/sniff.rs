@@ -3,6 +3,7 @@
 use std::io::{self, Cursor, Read};
 
 use crate::decode::DecodeError;
+use crate::json::{Prefix, Validator};
 
 /// Bytes looked at before choosing.
 const WINDOW: usize = 64 * 1024;
@@ -10,7 +11,7 @@ const WINDOW: usize = 64 * 1024;
 /// What the decompressed bytes hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Content {
-    /// The first non-blank byte is `{` or `[`.
+    /// The first non-blank byte is `{` or `[` and what follows is JSON as far as it goes.
     Json,
     /// Text (no NUL byte, valid UTF-8 in the window).
     Text,
@@ -38,9 +39,13 @@ pub(crate) fn sniff<'a, 'r>(
 /// Decides from the first bytes (`whole` when they are the whole object).
 pub(crate) fn classify(prefix: &[u8], whole: bool) -> Result<Content, DecodeError> {
     let body = prefix.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(prefix);
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    if matches!(first, Some(b'{' | b'[')) {
-        return Ok(Content::Json);
+    let lead = body.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    if matches!(body.get(lead), Some(b'{' | b'[')) {
+        // JSON unless its grammar breaks within the window (`[06/Feb/2019:00:00:38 +0000] …`).
+        let prefix = Validator::new().check_prefix(&body[lead..]);
+        if prefix != Prefix::Invalid {
+            return Ok(Content::Json);
+        }
     }
     if let Some(at) = memchr::memchr(0, prefix) {
         return Err(DecodeError::NotText {
