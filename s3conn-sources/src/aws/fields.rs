@@ -37,7 +37,12 @@ pub fn address_of_client_port(s: &str) -> Option<&str> {
             _ => s,
         }
     };
-    host.parse::<IpAddr>().is_ok().then_some(host)
+    if host.parse::<IpAddr>().is_ok() {
+        Some(host)
+    } else {
+        // An address written without its port after all.
+        s.parse::<IpAddr>().is_ok().then_some(s)
+    }
 }
 
 /// An IP literal (`-` and other text read as absent).
@@ -124,6 +129,11 @@ mod tests {
             Some("2001:db8::1")
         );
         assert_eq!(address_of_client_port("10.0.0.1"), Some("10.0.0.1"));
+        // Eight groups and no port: the last group is part of the address.
+        assert_eq!(
+            address_of_client_port("2001:db8:1:2:3:4:5:6"),
+            Some("2001:db8:1:2:3:4:5:6")
+        );
         assert_eq!(address_of_client_port("-"), None);
         assert_eq!(address_of_client_port("host.example:80"), None);
     }
