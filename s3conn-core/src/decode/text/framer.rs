@@ -80,6 +80,14 @@ impl TextFramer<'_> {
     }
 }
 
+/// Whether `value` is one of the `absent` texts (no `memcmp` call for these few bytes).
+#[inline]
+fn is_absent(absent: &[String], value: &[u8]) -> bool {
+    absent
+        .iter()
+        .any(|a| a.len() == value.len() && a.bytes().zip(value).all(|(x, &y)| x == y))
+}
+
 impl State<'_, '_> {
     fn run(&mut self, reader: &mut RecordReader<'_>) -> Result<(), Halt> {
         let multiline = self.format.multiline_start.clone();
@@ -193,10 +201,10 @@ impl State<'_, '_> {
             Pick::Bad(reason) => return self.bad(rec, line, offset, reason),
             Pick::Columns(columns) => columns,
         };
-        self.json.begin();
+        self.json.begin(rec);
         for (token, column) in self.tokens.iter().zip(columns) {
             let value = &text[token.start..token.end];
-            if self.format.absent.iter().any(|a| a == value) {
+            if is_absent(&self.format.absent, value.as_bytes()) {
                 continue;
             }
             self.json.field(column, value, token.escape);

@@ -2,13 +2,13 @@
 
 use super::split::{unescape, Escape};
 use super::FieldType;
-use crate::json::{write_str, FieldSpan};
+use crate::json::{any_needs_escape, write_str, FieldSpan};
 
 /// A field's key, written once as JSON, and its type.
 #[derive(Debug, Clone)]
 pub(super) struct Column {
-    /// The key as a JSON string, quotes included.
-    key: Vec<u8>,
+    /// `,"<key>":`, the key JSON-escaped (the first field of a record skips the comma).
+    prefix: Vec<u8>,
     key_escaped: bool,
     pub(super) kind: FieldType,
 }
@@ -16,11 +16,13 @@ pub(super) struct Column {
 impl Column {
     /// The column `name` of type `kind`.
     pub(super) fn new(name: &str, kind: FieldType) -> Self {
-        let mut key = Vec::with_capacity(name.len() + 2);
-        write_str(&mut key, name);
-        let key_escaped = key.contains(&b'\\');
+        let mut prefix = Vec::with_capacity(name.len() + 4);
+        prefix.push(b',');
+        write_str(&mut prefix, name);
+        prefix.push(b':');
+        let key_escaped = prefix.contains(&b'\\');
         Column {
-            key,
+            prefix,
             key_escaped,
             kind,
         }
@@ -31,13 +33,16 @@ impl Column {
 #[derive(Debug, Default)]
 pub(super) struct JsonRecord {
     out: Vec<u8>,
+    /// The record's text has nothing to escape (checked once, not per field).
+    plain: bool,
     spans: Vec<FieldSpan>,
     scratch: String,
 }
 
 impl JsonRecord {
-    /// Starts a new object.
-    pub(super) fn begin(&mut self) {
+    /// Starts a new object for a record whose text is `record`.
+    pub(super) fn begin(&mut self, record: &[u8]) {
+        self.plain = !any_needs_escape(record);
         self.out.clear();
         self.spans.clear();
         self.out.push(b'{');
@@ -45,14 +50,15 @@ impl JsonRecord {
 
     /// Adds one field whose text is `text` (escaped as `escape`).
     pub(super) fn field(&mut self, column: &Column, text: &str, escape: Escape) {
-        if !self.spans.is_empty() {
-            self.out.push(b',');
-        }
-        let key_start = self.out.len() + 1;
-        self.out.extend_from_slice(&column.key);
-        let key = key_start..self.out.len() - 1;
-        self.out.push(b':');
+        let prefix = if self.spans.is_empty() {
+            &column.prefix[1..]
+        } else {
+            &column.prefix[..]
+        };
+        let key_start = self.out.len() + prefix.len() - (column.prefix.len() - 2);
+        self.out.extend_from_slice(prefix);
         let value_start = self.out.len();
+        let key = key_start..value_start - 2;
         let numeric = match column.kind {
             FieldType::Text => false,
             FieldType::Integer => is_integer(text.as_bytes()),
@@ -60,6 +66,11 @@ impl JsonRecord {
         };
         if numeric && escape == Escape::None {
             self.out.extend_from_slice(text.as_bytes());
+        } else if self.plain {
+            // Nothing to escape in the record: then nothing to unescape either.
+            self.out.push(b'"');
+            self.out.extend_from_slice(text.as_bytes());
+            self.out.push(b'"');
         } else if escape == Escape::None {
             write_str(&mut self.out, text);
         } else {
@@ -164,7 +175,7 @@ mod tests {
     #[test]
     fn a_record_is_valid_json_with_its_fields_noted() {
         let mut record = JsonRecord::default();
-        record.begin();
+        record.begin(b"\\\"");
         record.field(&Column::new("n", FieldType::Integer), "42", Escape::None);
         record.field(
             &Column::new("n2", FieldType::Integer),
