@@ -41,3 +41,6 @@ time_v $one target/release/s3conn replay --source aws-cloudtrail --dead-letter "
 printf '%-14s %-34s %8s %10s %7s %8s\n' "100 objects" "replay, one core" "$(rate "$bytes" "$single")" - "$(cpu)" "$(rss)"
 time_v target/release/s3conn replay --source aws-cloudtrail --dead-letter "$work/dead" "$dir"; all=$(secs)
 printf '%-14s %-34s %8s %10s %7s %8s %9s\n' "100 objects" "replay, all cores" "$(rate "$bytes" "$all")" - "$(cpu)" "$(rss)" "x$(ratio "$single" "$all")"
+
+# Text formats (issue 14): VPC Flow Logs and ALB, and the 1 GiB VPC Flow memory figure.
+benches/text.sh "$mb" "$work"

@@ -1,6 +1,9 @@
 //! Benchmark helper for `benches/compare.sh`: generate corpora and time the decompress-only floor.
 //!
 //! - `perf gen KIND MEGABYTES OUT [--gzip] [--objects N]`: deterministic corpus (see `benches/corpus`).
+//! - `perf gen-text vpcflow|alb MEGABYTES OUT [--gzip]`: a text corpus (`benches/corpus/text.rs`).
+//! - `perf text vpcflow|alb|SPEC FILE`: decode + normalize of a text object, no output, with a
+//!   minimal hand-written source (`benches/corpus/text.rs`) or a spec's.
 //! - `perf gunzip FILE`: our own decompress-only pass (the floor the parse path is compared to).
 
 #[path = "../benches/corpus/mod.rs"]
@@ -57,6 +60,64 @@ fn gen(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+fn gen_text(args: &[String]) -> Result<(), String> {
+    let [kind, mb, out, rest @ ..] = args else {
+        return Err("usage: perf gen-text vpcflow|alb MEGABYTES OUT [--gzip]".into());
+    };
+    let kind = corpus::text::TextKind::parse(kind).ok_or_else(|| format!("unknown kind {kind}"))?;
+    let bytes = (mb.parse::<f64>().map_err(|e| format!("megabytes: {e}"))? * 1e6) as u64;
+    let file = std::fs::File::create(out).map_err(|e| format!("{out}: {e}"))?;
+    let mut w: Box<dyn Write> = if rest.iter().any(|a| a == "--gzip") {
+        Box::new(flate2::write::GzEncoder::new(
+            BufWriter::new(file),
+            flate2::Compression::default(),
+        ))
+    } else {
+        Box::new(BufWriter::new(file))
+    };
+    let n = corpus::text::write_text_corpus(kind, bytes, 42, &mut w).map_err(|e| e.to_string())?;
+    w.flush().map_err(|e| e.to_string())?;
+    drop(w);
+    println!("{n}");
+    Ok(())
+}
+
+fn text(args: &[String]) -> Result<(), String> {
+    use s3conn::s3conn_core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
+    use s3conn::s3conn_core::{Event, LogSource, ObjectContext, ObjectRef};
+    let [spec, path] = args else {
+        return Err("usage: perf text SPEC FILE".into());
+    };
+    // `vpcflow` / `alb`: the minimal hand-written bench sources; anything else: a spec path.
+    let source: Box<dyn LogSource> = match corpus::text::TextKind::parse(spec) {
+        Some(kind) => Box::new(corpus::text::sources::Minimal::new(kind)),
+        None => Box::new(
+            s3conn::sources::DeclarativeSource::from_path(spec).map_err(|e| e.to_string())?,
+        ),
+    };
+    let format = source.text_format().ok_or("not a text source")?;
+    let context = ObjectContext::new(ObjectRef::new("perf", path), None, None, Some(1));
+    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let started = Instant::now();
+    let (mut events, mut bad) = (0u64, 0u64);
+    let summary = JsonDecoder::new(&DecoderConfig::default())
+        .decode_text(Box::new(file), format, &[], &mut |item| {
+            match item {
+                Item::Event { raw, fields, .. } => {
+                    let event = Event::new(raw, &context, None).with_fields(fields);
+                    std::hint::black_box(source.normalize(&event));
+                    events += 1;
+                }
+                Item::Bad { .. } => bad += 1,
+            }
+            std::ops::ControlFlow::Continue(())
+        })
+        .map_err(|e| e.to_string())?;
+    let secs = started.elapsed().as_secs_f64();
+    println!("{} {events} {bad} {secs:.3}", summary.decompressed_bytes);
+    Ok(())
+}
+
 fn gunzip(args: &[String]) -> Result<(), String> {
     let [path] = args else {
         return Err("usage: perf gunzip FILE".into());
@@ -83,6 +144,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("gen") => gen(&args[1..]),
+        Some("gen-text") => gen_text(&args[1..]),
+        Some("text") => text(&args[1..]),
         Some("gunzip") => gunzip(&args[1..]),
         _ => Err("usage: perf gen|gunzip ...".into()),
     };

@@ -11,7 +11,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `sources` | via the source features | the registry, declarative sources, [`resolve_source`] |
-//! | `cloudtrail`, `crowdstrike`, `generic`, `proofpoint`, `teleport` | yes | one built-in source each (each turns on `sources`) |
+//! | `cloudtrail`, `crowdstrike`, `generic`, `proofpoint`, `teleport`, `alb`, `awsconfig`, `cloudfront`, `guardduty`, `route53-resolver`, `s3-access`, `vpcflow`, `waf` | yes | one built-in source each (each turns on `sources`) |
 //! | `aws` | yes | [`Connector`], [`ConnectorConfig`], [`ConnectorJob`] (with `sources`), [`aws`], [`aws_sdk_s3`], [`aws_sdk_sqs`] |
 //! | `cli` | yes | the `s3conn` binary (clap, indicatif, tracing-subscriber; turns on `aws` and `sources`) |
 //! | `testing` | no | `s3conn::testing`: the moto launcher, a scripted HTTP server, the fault proxy |

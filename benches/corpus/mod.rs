@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod text;
+
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
+use crate::decode::text::TextFormat;
 use crate::decode::{DecodeError, DecodeSummary, Decoder, DecoderConfig, Item, JsonDecoder};
 use crate::filter::RecordFilters;
 use crate::json::{FieldSpan, RawJson};
@@ -87,7 +88,8 @@ impl ObjectJob {
         let mut ordinal = 0u64;
         let mut stopped = false;
         let fallback_ms = self.context.last_modified_ms.unwrap_or(self.now_ms);
-        let result = self.decoder.decode(input, expand, &mut |item| {
+        let format = self.source.text_format();
+        let result = self.decode(input, format, expand, &mut |item| {
             let this = ordinal;
             ordinal += 1;
             if this < self.resume_at {
@@ -153,6 +155,20 @@ impl ObjectJob {
             }
         }
         result
+    }
+
+    /// Decodes with the source's text format when it has one, else as JSON.
+    fn decode(
+        &self,
+        input: Box<dyn Read + Send + '_>,
+        format: Option<&TextFormat>,
+        expand: &[String],
+        on_item: &mut dyn FnMut(Item<'_>) -> ControlFlow<()>,
+    ) -> Result<DecodeSummary, DecodeError> {
+        match format {
+            Some(format) => self.decoder.decode_text(input, format, expand, on_item),
+            None => self.decoder.decode(input, expand, on_item),
+        }
     }
 
     fn normalize(

@@ -9,6 +9,7 @@ use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::decode::text::TextFormat;
 use crate::json::{FieldSpan, TopLevel, Validator};
 use crate::record::{Normalized, ObjectContext};
 
@@ -255,6 +256,14 @@ pub trait LogSource: Send + Sync + Debug {
     /// Whether to read the object at this key.
     fn accept_key(&self, _key: &str) -> KeyVerdict {
         KeyVerdict::Accept
+    }
+
+    /// The text format of this source's objects, if they are text (VPC Flow Logs, ALB, …): each
+    /// record becomes a JSON object with named fields handed to `normalize` as an ordinary event
+    /// (see [`crate::decode::text`]). `None` (the default): JSON only. Objects whose content is
+    /// JSON are decoded as JSON either way.
+    fn text_format(&self) -> Option<&TextFormat> {
+        None
     }
 
     /// Extracts time and common fields from one event.

@@ -10,6 +10,9 @@
 //! | `proofpoint` | Proofpoint (JSON) | Syslog | generic_s3_proofpoint_log | proofpoint |
 //! | `teleport` | Teleport (JSON) | Syslog | generic_s3_teleport_log | teleport |
 //!
+//! and AWS's own service logs (see [`aws`]): `aws-alb`, `aws-cloudfront`, `aws-config`,
+//! `aws-guardduty`, `aws-route53-resolver`, `aws-s3-access`, `aws-vpcflow`, `aws-waf`.
+//!
 //! ```
 //! let registry = s3conn_sources::builtin_registry();
 //! assert!(registry.get("teleport").is_ok());
@@ -27,6 +30,7 @@ use std::sync::Arc;
 use s3conn_core::source::RegistryError;
 use s3conn_core::{LogSource, SourceRegistry};
 
+pub mod aws;
 mod builtin_source;
 pub mod declarative;
 pub mod lenient;
@@ -63,8 +67,24 @@ pub use teleport::Teleport;
 pub fn builtin_sources() -> Vec<Arc<dyn LogSource>> {
     #[allow(unused_mut)]
     let mut out: Vec<Arc<dyn LogSource>> = Vec::new();
+    #[cfg(feature = "alb")]
+    out.push(Arc::new(aws::Alb::new()));
+    #[cfg(feature = "cloudfront")]
+    out.push(Arc::new(aws::CloudFront::new()));
     #[cfg(feature = "cloudtrail")]
     out.push(Arc::new(CloudTrail::new()));
+    #[cfg(feature = "awsconfig")]
+    out.push(Arc::new(aws::AwsConfig::new()));
+    #[cfg(feature = "guardduty")]
+    out.push(Arc::new(aws::GuardDuty::new()));
+    #[cfg(feature = "route53-resolver")]
+    out.push(Arc::new(aws::Route53Resolver::new()));
+    #[cfg(feature = "s3-access")]
+    out.push(Arc::new(aws::S3Access::new()));
+    #[cfg(feature = "vpcflow")]
+    out.push(Arc::new(aws::VpcFlow::new()));
+    #[cfg(feature = "waf")]
+    out.push(Arc::new(aws::Waf::new()));
     #[cfg(feature = "crowdstrike")]
     out.push(Arc::new(CrowdStrike::new()));
     #[cfg(feature = "generic")]
@@ -113,7 +133,7 @@ impl fmt::Display for CatalogEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:<16} {:<24} {:<11} {}",
+            "{:<20} {:<29} {:<11} {}",
             self.id, self.display_name, self.index, self.msg_class
         )
     }
@@ -139,7 +159,7 @@ pub fn catalog(registry: &SourceRegistry) -> Vec<CatalogEntry> {
 /// The catalog as a text table with a header line (for `s3conn sources`).
 pub fn catalog_table(registry: &SourceRegistry) -> String {
     let mut out = format!(
-        "{:<16} {:<24} {:<11} {}\n",
+        "{:<20} {:<29} {:<11} {}\n",
         "ID", "DISPLAY NAME", "INDEX", "MSG_CLASS"
     );
     for e in catalog(registry) {
@@ -162,12 +182,28 @@ mod tests {
             feature = "crowdstrike",
             feature = "generic",
             feature = "proofpoint",
-            feature = "teleport"
+            feature = "teleport",
+            feature = "alb",
+            feature = "cloudfront",
+            feature = "awsconfig",
+            feature = "guardduty",
+            feature = "route53-resolver",
+            feature = "s3-access",
+            feature = "vpcflow",
+            feature = "waf"
         ))]
         assert_eq!(
             ids,
             [
+                "aws-alb",
+                "aws-cloudfront",
                 "aws-cloudtrail",
+                "aws-config",
+                "aws-guardduty",
+                "aws-route53-resolver",
+                "aws-s3-access",
+                "aws-vpcflow",
+                "aws-waf",
                 "crowdstrike",
                 "generic",
                 "proofpoint",
@@ -183,8 +219,14 @@ mod tests {
         );
         let table = catalog_table(&reg);
         assert_eq!(table.lines().count(), ids.len() + 1);
-        for entry in catalog(&reg) {
+        let msg_class_column = table.find("MSG_CLASS").expect("header");
+        for (entry, line) in catalog(&reg).iter().zip(table.lines().skip(1)) {
             assert!(table.contains(&entry.msg_class));
+            assert_eq!(
+                line.find(&entry.msg_class),
+                Some(msg_class_column),
+                "aligned: {line}"
+            );
         }
     }
 }

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{files_under, fixtures_dir, key_of, run};
+use common::{files_under, key_of, run, source_fixtures};
 use s3conn_core::LogSource;
 
 const GOLDEN_SUFFIX: &str = ".golden.ndjson";
@@ -15,11 +15,14 @@ const GOLDEN_SUFFIX: &str = ".golden.ndjson";
 /// Checks every fixture of `source` against its golden file.
 fn check_source(source: &Arc<dyn LogSource>) {
     let id = &source.info().id;
-    let root = fixtures_dir().join(id);
+    let root = source_fixtures(id);
     let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v != "0");
     let inputs: Vec<_> = files_under(&root)
         .into_iter()
-        .filter(|p| !p.to_string_lossy().ends_with(GOLDEN_SUFFIX))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            !name.ends_with(GOLDEN_SUFFIX) && !name.ends_with("ORIGIN.md")
+        })
         .collect();
     assert!(!inputs.is_empty(), "no fixtures under {}", root.display());
     let mut failures = Vec::new();

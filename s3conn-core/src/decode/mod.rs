@@ -2,9 +2,15 @@
 //!
 //! [`Decompressor`] (magic-byte sniffing, every gzip member, zstd) → [`Framer`] (auto / single /
 //! lines, list expansion) → [`Item`]s. [`JsonDecoder`] composes the standard stages.
+//!
+//! Text logs (VPC Flow, CloudFront, CSV, ALB, S3 access, …) go through the same decompressor
+//! and limits with a [`text::TextFramer`] instead, when the source has a
+//! [`text::TextFormat`]: see [`text`] for the API and the sniffing order (compression → JSON or
+//! text → binary check).
 
 mod decompress;
 mod frame;
+pub mod text;
 
 use std::io::{self, Read};
 use std::ops::ControlFlow;
@@ -69,13 +75,38 @@ pub enum DecodeError {
     /// Reading the object's bytes failed (the download broke off).
     #[error("reading the object failed: {0}")]
     Read(String),
+    /// A header-driven text object does not start with its header (nothing is decoded).
+    #[error("{format} object without its {header}: {found}")]
+    MissingHeader {
+        /// The text format's name.
+        format: String,
+        /// The header that is missing (`#Fields:`, `VPC Flow Logs header line`, …).
+        header: String,
+        /// What was found instead.
+        found: String,
+    },
+    /// The object is not text (binary data) though its source reads text.
+    #[error("not text at decompressed byte {offset}: {reason}")]
+    NotText {
+        /// Where the first non-text byte is.
+        offset: u64,
+        /// What was found.
+        reason: String,
+    },
+    /// This decoder cannot decode what the source asks for.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
 }
 
 impl Classify for DecodeError {
     fn class(&self) -> ErrorClass {
         match self {
             DecodeError::Read(_) => ErrorClass::Retryable,
-            DecodeError::Corrupt { .. } | DecodeError::LimitExceeded(_) => ErrorClass::Permanent,
+            DecodeError::Corrupt { .. }
+            | DecodeError::LimitExceeded(_)
+            | DecodeError::MissingHeader { .. }
+            | DecodeError::NotText { .. } => ErrorClass::Permanent,
+            DecodeError::Unsupported(_) => ErrorClass::Configuration,
         }
     }
 }
@@ -161,6 +192,23 @@ pub trait Decoder: Send + Sync + std::fmt::Debug {
         expand: &[String],
         on_item: &mut dyn FnMut(Item<'_>) -> ControlFlow<()>,
     ) -> Result<DecodeSummary, DecodeError>;
+
+    /// Decodes one object of a source that reads `format` (see [`text`] for the sniffing order:
+    /// JSON content still goes through the JSON framing with `expand`). The default says the
+    /// decoder cannot: a configuration error, never a silent JSON decode.
+    fn decode_text(
+        &self,
+        input: Box<dyn Read + Send + '_>,
+        format: &text::TextFormat,
+        expand: &[String],
+        on_item: &mut dyn FnMut(Item<'_>) -> ControlFlow<()>,
+    ) -> Result<DecodeSummary, DecodeError> {
+        let _ = (input, expand, on_item);
+        Err(DecodeError::Unsupported(format!(
+            "this decoder does not decode text ({})",
+            format.name
+        )))
+    }
 }
 
 const _: Option<&dyn Decoder> = None;
@@ -207,6 +255,37 @@ impl Decoder for JsonDecoder {
         expand: &[String],
         on_item: &mut dyn FnMut(Item<'_>) -> ControlFlow<()>,
     ) -> Result<DecodeSummary, DecodeError> {
+        self.run(input, |reader, limits| {
+            self.framer.frame(reader, expand, limits, on_item)
+        })
+    }
+
+    fn decode_text(
+        &self,
+        input: Box<dyn Read + Send + '_>,
+        format: &text::TextFormat,
+        expand: &[String],
+        on_item: &mut dyn FnMut(Item<'_>) -> ControlFlow<()>,
+    ) -> Result<DecodeSummary, DecodeError> {
+        self.run(input, |reader, limits| {
+            let (content, mut reader) = text::sniff(reader)?;
+            match content {
+                text::Content::Json => self.framer.frame(&mut reader, expand, limits, on_item),
+                text::Content::Text => {
+                    text::TextFramer { format }.frame(&mut reader, limits, on_item)
+                }
+            }
+        })
+    }
+}
+
+impl JsonDecoder {
+    /// Decompresses `input` and runs `frame` over the decompressed bytes.
+    fn run<'i>(
+        &self,
+        input: Box<dyn Read + Send + 'i>,
+        frame: impl FnOnce(&mut (dyn Read + Send + 'i), &Limits) -> Result<FrameSummary, DecodeError>,
+    ) -> Result<DecodeSummary, DecodeError> {
         let Decompressed {
             mut reader,
             detected,
@@ -214,10 +293,7 @@ impl Decoder for JsonDecoder {
             compressed_bytes,
             decompressed_bytes,
         } = self.decompressor.decompress(input, &self.limits)?;
-        let frames = self
-            .framer
-            .frame(&mut reader, expand, &self.limits, on_item)
-            .map_err(|e| e.with_format(detected))?;
+        let frames = frame(&mut *reader, &self.limits).map_err(|e| e.with_format(detected))?;
         Ok(DecodeSummary {
             detected,
             mismatch,

@@ -20,4 +20,4 @@ pub use validate::SyntaxError;
 // The benches (`benches/pipeline.rs`) and the fuzz target `fuzz_targets/validate.rs` run it alone.
 #[doc(hidden)]
 pub use validate::Validator;
-pub(crate) use write::{write_i64, write_single_line, write_str, write_u64};
+pub(crate) use write::{any_needs_escape, write_i64, write_single_line, write_str, write_u64};

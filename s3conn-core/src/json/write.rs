@@ -9,7 +9,7 @@ fn needs_escape(b: u8) -> bool {
 
 /// Whether any byte of `bytes` must be escaped; branch-free over 16-byte blocks.
 #[inline]
-fn any_needs_escape(bytes: &[u8]) -> bool {
+pub(crate) fn any_needs_escape(bytes: &[u8]) -> bool {
     let mut blocks = bytes.chunks_exact(16);
     for block in &mut blocks {
         let mut hit = false;

@@ -26,6 +26,10 @@
 //! result = "failure"
 //! ```
 //!
+//! A `[format]` table makes the source read text objects (VPC Flow style header line, W3C
+//! `#Fields:`, CSV/TSV, quoted fixed lists): see [`TextSpec`]. Each record becomes a JSON object
+//! with named fields, which the locations above read like any JSON event.
+//!
 //! Values are read exactly as the built-in sources read them: a string (empty means absent), a
 //! number (its JSON text), or the first usable element of an array; objects, booleans and null are
 //! absent. Errors name the offending field.
@@ -37,6 +41,7 @@ mod locator;
 mod outcome;
 mod source;
 mod spec;
+mod text;
 mod timestamp;
 
 pub use error::SpecError;
@@ -45,3 +50,4 @@ pub use spec::{
     FieldSpec, FieldsSpec, OutcomeName, OutcomeRule, SourceSpec, TimeFormat, TimestampSpec,
     Transform,
 };
+pub use text::{ExtraSpec, TextKind, TextSpec};

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use s3conn_core::decode::text::TextFormat;
 use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, SourceInfo};
 
 use crate::normalize;
@@ -29,6 +30,7 @@ pub struct DeclarativeSource {
     src_ip: Option<CompiledField>,
     host: Option<CompiledField>,
     rules: Vec<CompiledRule>,
+    text_format: Option<TextFormat>,
 }
 
 impl DeclarativeSource {
@@ -116,6 +118,10 @@ impl DeclarativeSource {
             .enumerate()
             .map(|(i, r)| CompiledRule::compile(i, r))
             .collect::<Result<Vec<_>, _>>()?;
+        let text_format = match &spec.format {
+            Some(text) => Some(text.compile(&spec.display_name)?),
+            None => None,
+        };
         let mut top_keys: Vec<String> = Vec::new();
         let all_fields = [&event_name, &event_type, &user, &src_ip, &host];
         let locators = time_fields
@@ -150,6 +156,7 @@ impl DeclarativeSource {
             src_ip,
             host,
             rules,
+            text_format,
             spec,
         })
     }
@@ -167,6 +174,10 @@ impl LogSource for DeclarativeSource {
 
     fn expand_fields(&self) -> &[String] {
         &self.spec.expand_fields
+    }
+
+    fn text_format(&self) -> Option<&TextFormat> {
+        self.text_format.as_ref()
     }
 
     fn accept_key(&self, key: &str) -> KeyVerdict {

@@ -33,6 +33,9 @@ pub struct SourceSpec {
     /// Outcome rules, tried in order.
     #[serde(default)]
     pub outcome: Vec<OutcomeRule>,
+    /// The text format of the objects (absent: JSON).
+    #[serde(default)]
+    pub format: Option<super::text::TextSpec>,
 }
 
 /// Where the event time is and how it is written.

@@ -6,6 +6,7 @@
 
 mod flag;
 mod key_scan;
+mod list;
 mod object;
 mod text;
 mod time_value;
@@ -13,6 +14,7 @@ mod value;
 
 pub use flag::Flag;
 pub use key_scan::KeyScan;
+pub use list::List;
 pub use object::Obj;
 pub use text::Text;
 pub use time_value::{TimeVal, FILETIME_1970};

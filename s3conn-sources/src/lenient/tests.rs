@@ -71,3 +71,29 @@ fn key_scan_finds_escaped_keys_and_reads_escaped_values() {
     let found = scan.deserialize(&mut de).expect("scan");
     assert_eq!(found[0].to_ms(), Some(1_714_564_800_123));
 }
+
+#[test]
+fn list_reads_arrays_and_nothing_else() {
+    #[derive(Deserialize)]
+    struct Item<'a> {
+        #[serde(borrow, default)]
+        name: Text<'a>,
+    }
+    #[derive(Deserialize)]
+    struct T<'a> {
+        #[serde(borrow, default)]
+        a: List<Obj<Item<'a>>>,
+        #[serde(borrow, default)]
+        b: List<Obj<Item<'a>>>,
+    }
+    let t: T<'_> =
+        serde_json::from_str(r#"{"a":[{"name":"x"},7,{"name":["y"]}],"b":{"name":"z"}}"#)
+            .expect("lenient");
+    let names: Vec<_> =
+        t.a.items()
+            .iter()
+            .map(|o| o.get().and_then(|i| i.name.get()))
+            .collect();
+    assert_eq!(names, [Some("x"), None, Some("y")]);
+    assert!(t.b.items().is_empty());
+}

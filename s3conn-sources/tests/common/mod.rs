@@ -100,6 +100,16 @@ pub fn fixtures_dir() -> PathBuf {
         .join("fixtures")
 }
 
+/// The fixture folder of a source: `fixtures/<id>/`, or for AWS's service logs
+/// `fixtures/aws/<id without aws->/` (AWS's published samples, each folder with its ORIGIN.md).
+pub fn source_fixtures(id: &str) -> PathBuf {
+    let own = fixtures_dir().join(id);
+    match id.strip_prefix("aws-") {
+        Some(name) if !own.is_dir() => fixtures_dir().join("aws").join(name),
+        _ => own,
+    }
+}
+
 /// `shared/samples`: `../shared/samples` from the workspace root, two levels above this crate's
 /// manifest. Panics naming the path when it is missing: CI always has it, and a test that passes
 /// without reading the samples proves nothing.

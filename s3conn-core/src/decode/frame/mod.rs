@@ -78,6 +78,18 @@ pub enum BadReason {
     Truncated,
     /// Bytes after the single document of a `single`-framed object.
     TrailingData,
+    /// A text record whose number of fields does not fit its format.
+    FieldCount {
+        /// What the format expects (`14`, `12 to 14`).
+        expected: String,
+        /// Fields found.
+        found: usize,
+    },
+    /// A text record that cannot be read (not UTF-8, an unterminated quote).
+    InvalidText {
+        /// What is wrong, with its position inside the record.
+        message: String,
+    },
 }
 
 impl std::fmt::Display for BadReason {
@@ -90,6 +102,13 @@ impl std::fmt::Display for BadReason {
             }
             BadReason::Truncated => f.write_str("object ends inside this record (truncated)"),
             BadReason::TrailingData => f.write_str("data after the single JSON document"),
+            BadReason::FieldCount { expected, found } => {
+                write!(
+                    f,
+                    "wrong number of fields: expected {expected}, found {found}"
+                )
+            }
+            BadReason::InvalidText { message } => write!(f, "unreadable text record: {message}"),
         }
     }
 }

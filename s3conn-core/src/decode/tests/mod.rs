@@ -10,6 +10,7 @@ mod compression;
 mod documents;
 mod limits;
 mod lines;
+mod text;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Out {

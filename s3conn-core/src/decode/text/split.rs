@@ -1,0 +1,201 @@
+//! Cutting one record into field tokens, by [`Split`].
+
+use memchr::{memchr, memchr2, memchr_iter};
+
+use super::Split;
+
+/// How a token's text is unescaped when written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Escape {
+    /// Written as is.
+    None,
+    /// Inside `"..."` with backslash escapes (`\"`, `\\`).
+    Backslash,
+    /// Inside a CSV quoted field (`""` is one quote).
+    DoubledQuote,
+}
+
+/// One field of a record: `record[start..end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Token {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) escape: Escape,
+}
+
+impl Token {
+    fn plain(start: usize, end: usize) -> Self {
+        Token {
+            start,
+            end,
+            escape: Escape::None,
+        }
+    }
+}
+
+/// Splits `record` into `tokens` (cleared first); an error says what is wrong and where.
+pub(super) fn split(split: Split, record: &[u8], tokens: &mut Vec<Token>) -> Result<(), String> {
+    tokens.clear();
+    match split {
+        Split::Delimited { delimiter } => {
+            let mut start = 0;
+            for at in memchr_iter(delimiter, record) {
+                tokens.push(Token::plain(start, at));
+                start = at + 1;
+            }
+            tokens.push(Token::plain(start, record.len()));
+            Ok(())
+        }
+        Split::Quoted => quoted(record, tokens),
+        Split::Csv { delimiter } => csv(record, delimiter, tokens),
+    }
+}
+
+/// Space-separated, with `"..."` (backslash escapes) and `[...]` fields.
+fn quoted(record: &[u8], tokens: &mut Vec<Token>) -> Result<(), String> {
+    let mut i = 0;
+    loop {
+        match record.get(i) {
+            Some(b'"') => {
+                let start = i + 1;
+                let mut j = start;
+                let mut escaped = false;
+                let close = loop {
+                    match memchr2(b'"', b'\\', &record[j..]) {
+                        None => {
+                            return Err(format!("unterminated quote opened at byte {i}"));
+                        }
+                        Some(k) if record[j + k] == b'\\' => {
+                            escaped = true;
+                            j += k + 2;
+                            if j > record.len() {
+                                return Err(format!("unterminated quote opened at byte {i}"));
+                            }
+                        }
+                        Some(k) => break j + k,
+                    }
+                };
+                tokens.push(Token {
+                    start,
+                    end: close,
+                    escape: if escaped {
+                        Escape::Backslash
+                    } else {
+                        Escape::None
+                    },
+                });
+                i = close + 1;
+                match record.get(i) {
+                    None => return Ok(()),
+                    Some(b' ') => i += 1,
+                    Some(_) => {
+                        return Err(format!("no space after the quote closed at byte {close}"))
+                    }
+                }
+            }
+            // `[...]` up to a `]` that ends the field (a time with a space in it); `[::1]:80`
+            // is a plain field.
+            Some(b'[')
+                if memchr(b']', &record[i..])
+                    .is_some_and(|k| matches!(record.get(i + k + 1), None | Some(b' '))) =>
+            {
+                let close = i + memchr(b']', &record[i..]).unwrap_or(0);
+                tokens.push(Token::plain(i + 1, close));
+                i = close + 1;
+                if i < record.len() {
+                    i += 1;
+                } else {
+                    return Ok(());
+                }
+            }
+            _ => match memchr(b' ', &record[i..]) {
+                Some(k) => {
+                    tokens.push(Token::plain(i, i + k));
+                    i += k + 1;
+                }
+                None => {
+                    tokens.push(Token::plain(i, record.len()));
+                    return Ok(());
+                }
+            },
+        }
+    }
+}
+
+/// RFC 4180 fields separated by `delimiter`.
+fn csv(record: &[u8], delimiter: u8, tokens: &mut Vec<Token>) -> Result<(), String> {
+    let mut i = 0;
+    loop {
+        if record.get(i) == Some(&b'"') {
+            let start = i + 1;
+            let mut j = start;
+            let mut doubled = false;
+            let close = loop {
+                let Some(k) = memchr(b'"', &record[j..]) else {
+                    return Err(format!("unterminated quote opened at byte {i}"));
+                };
+                if record.get(j + k + 1) == Some(&b'"') {
+                    doubled = true;
+                    j += k + 2;
+                } else {
+                    break j + k;
+                }
+            };
+            tokens.push(Token {
+                start,
+                end: close,
+                escape: if doubled {
+                    Escape::DoubledQuote
+                } else {
+                    Escape::None
+                },
+            });
+            i = close + 1;
+            match record.get(i) {
+                None => return Ok(()),
+                Some(&c) if c == delimiter => i += 1,
+                Some(_) => {
+                    return Err(format!(
+                        "unexpected text after the quote closed at byte {close}"
+                    ))
+                }
+            }
+        } else {
+            match memchr(delimiter, &record[i..]) {
+                Some(k) => {
+                    tokens.push(Token::plain(i, i + k));
+                    i += k + 1;
+                }
+                None => {
+                    tokens.push(Token::plain(i, record.len()));
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// The token's text with its escapes decoded, appended to `out`.
+pub(super) fn unescape(text: &str, escape: Escape, out: &mut String) {
+    match escape {
+        Escape::None => out.push_str(text),
+        Escape::DoubledQuote => out.push_str(&text.replace("\"\"", "\"")),
+        Escape::Backslash => {
+            let mut chars = text.chars();
+            while let Some(c) = chars.next() {
+                if c != '\\' {
+                    out.push(c);
+                    continue;
+                }
+                match chars.next() {
+                    Some(n @ ('"' | '\\')) => out.push(n),
+                    Some(n) => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                    None => out.push('\\'),
+                }
+            }
+        }
+    }
+}

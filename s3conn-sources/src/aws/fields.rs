@@ -1,0 +1,178 @@
+//! Readings the AWS log formats share: `-` as absent, HTTP status codes as outcomes, the
+//! `client:port` of load balancer logs, the bracketed time of S3 server access logs, and the host
+//! of a request line.
+
+use std::net::IpAddr;
+
+use s3conn_core::time::parse_rfc3339;
+use s3conn_core::Outcome;
+
+/// The value unless it is `-` (how AWS text logs and a few JSON ones write "no value").
+pub fn present(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|v| !v.is_empty() && *v != "-")
+}
+
+/// Success for an HTTP status below 400, failure from 400 on; none when it is not a status
+/// (`-`, `000` for a connection closed before a response).
+pub fn http_outcome(status: Option<&str>) -> Option<Outcome> {
+    let code: u16 = present(status)?.parse().ok()?;
+    match code {
+        100..=399 => Some(Outcome::Success),
+        400..=599 => Some(Outcome::Failure),
+        _ => None,
+    }
+}
+
+/// The address of a `client:port` field: `192.0.2.1:443`, `[2001:db8::1]:443`, or an IPv6
+/// address with the port glued on without brackets (`2001:db8::1:443`: the field always ends
+/// with a port, so the last `:` group is the port). `None` unless the address is an IP literal.
+pub fn address_of_client_port(s: &str) -> Option<&str> {
+    let s = present(Some(s))?;
+    let host = if let Some(rest) = s.strip_prefix('[') {
+        &rest[..rest.find(']')?]
+    } else {
+        match s.rsplit_once(':') {
+            Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
+            // No port: the whole field, if it is an address.
+            _ => s,
+        }
+    };
+    if host.parse::<IpAddr>().is_ok() {
+        Some(host)
+    } else {
+        // An address written without its port after all.
+        s.parse::<IpAddr>().is_ok().then_some(s)
+    }
+}
+
+/// An IP literal (`-` and other text read as absent).
+pub fn ip(s: Option<&str>) -> Option<&str> {
+    present(s).filter(|v| v.parse::<IpAddr>().is_ok())
+}
+
+/// The method of an HTTP request line (`GET https://example.com:443/ HTTP/1.1` → `GET`).
+pub fn request_method(request: &str) -> Option<&str> {
+    let method = request.split_whitespace().next()?;
+    (method != "-" && method.bytes().all(|b| b.is_ascii_uppercase())).then_some(method)
+}
+
+/// The host of the URL in an HTTP request line, without port or credentials
+/// (`GET https://www.example.com:443/x HTTP/1.1` → `www.example.com`).
+pub fn request_host(request: &str) -> Option<&str> {
+    let url = request.split_whitespace().nth(1)?;
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        &v6[..v6.find(']')?]
+    } else {
+        authority.split(':').next()?
+    };
+    (!host.is_empty() && host != "-").then_some(host)
+}
+
+/// `dd/Mon/yyyy:HH:MM:SS ±hhmm` (Apache common log time, as S3 server access logs write it, with
+/// or without its `[`…`]`) as epoch milliseconds.
+pub fn clf_time_to_ms(s: &str) -> Option<i64> {
+    let t = s
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim();
+    let (date_time, zone) = t
+        .split_once(' ')
+        .map_or((t, "+0000"), |(a, b)| (a, b.trim()));
+    let mut parts = date_time.splitn(3, '/');
+    let day = parts.next()?;
+    let month = parts.next()?;
+    let rest = parts.next()?;
+    let (year, clock) = rest.split_once(':')?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|n| n.eq_ignore_ascii_case(month))? + 1;
+    if day.len() != 2 || year.len() != 4 || clock.len() != 8 {
+        return None;
+    }
+    parse_rfc3339(&format!("{year}-{m:02}-{day}T{clock}{zone}"))
+}
+
+/// A W3C `date` (`2019-12-04`) and `time` (`21:02:31`, UTC) as epoch milliseconds.
+pub fn date_time_to_ms(date: &str, time: &str) -> Option<i64> {
+    let (date, time) = (date.trim(), time.trim());
+    if date.len() != 10 || time.is_empty() {
+        return None;
+    }
+    parse_rfc3339(&format!("{date}T{time}Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ports() {
+        assert_eq!(
+            address_of_client_port("192.168.131.39:2817"),
+            Some("192.168.131.39")
+        );
+        assert_eq!(
+            address_of_client_port("[2001:db8::1]:2817"),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            address_of_client_port("2001:db8:1234:a100:8d6e:3477:df66:f105:34892"),
+            Some("2001:db8:1234:a100:8d6e:3477:df66:f105")
+        );
+        assert_eq!(
+            address_of_client_port("2001:db8::1:443"),
+            Some("2001:db8::1")
+        );
+        assert_eq!(address_of_client_port("10.0.0.1"), Some("10.0.0.1"));
+        // Eight groups and no port: the last group is part of the address.
+        assert_eq!(
+            address_of_client_port("2001:db8:1:2:3:4:5:6"),
+            Some("2001:db8:1:2:3:4:5:6")
+        );
+        assert_eq!(address_of_client_port("-"), None);
+        assert_eq!(address_of_client_port("host.example:80"), None);
+    }
+
+    #[test]
+    fn requests() {
+        let r = "GET https://www.example.com:443/path?q=1 HTTP/1.1";
+        assert_eq!(request_method(r), Some("GET"));
+        assert_eq!(request_host(r), Some("www.example.com"));
+        assert_eq!(request_host("GET http://[::1]:80/ HTTP/1.1"), Some("::1"));
+        assert_eq!(request_host("- - - "), None);
+        assert_eq!(request_method("- - - "), None);
+    }
+
+    #[test]
+    fn outcomes() {
+        assert_eq!(http_outcome(Some("200")), Some(Outcome::Success));
+        assert_eq!(http_outcome(Some("304")), Some(Outcome::Success));
+        assert_eq!(http_outcome(Some("403")), Some(Outcome::Failure));
+        assert_eq!(http_outcome(Some("502")), Some(Outcome::Failure));
+        assert_eq!(http_outcome(Some("-")), None);
+        assert_eq!(http_outcome(Some("000")), None);
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(
+            clf_time_to_ms("[06/Feb/2019:00:00:38 +0000]"),
+            Some(1_549_411_238_000)
+        );
+        assert_eq!(
+            clf_time_to_ms("06/Feb/2019:01:00:38 +0100"),
+            Some(1_549_411_238_000)
+        );
+        assert_eq!(clf_time_to_ms("06/Foo/2019:00:00:38 +0000"), None);
+        assert_eq!(
+            date_time_to_ms("2019-12-04", "21:02:31"),
+            Some(1_575_493_351_000)
+        );
+        assert_eq!(date_time_to_ms("2019-12-04", ""), None);
+    }
+}

@@ -1,0 +1,131 @@
+//! Amazon VPC Flow Logs (text, versions 2 to 8): the object's first line names the fields (the
+//! default format or any custom order), each further line is one flow record. The text decoder
+//! hands each record over as a JSON object keyed by those names (`-` fields absent).
+//!
+//! - time: `end` (epoch seconds; the end of the capture window, as other collectors use), then
+//!   `start`; records without either (custom formats such as a NAT gateway's
+//!   `instance-id interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr`) keep the object's time
+//!   with a `timestamp_fallback` reason;
+//! - `event_name`: `action` (`ACCEPT`, `REJECT`);
+//! - `event_type`: `log-status` (`OK`, `NODATA`, `SKIPDATA`);
+//! - `src_ip`: `srcaddr`;
+//! - `host`: `instance-id`, then `interface-id`;
+//! - `outcome`: `ACCEPT` success, `REJECT` failure. Flow logs name no user.
+//!
+//! Field names are read as AWS writes them (`log-status`) or with `_` (`log_status`).
+
+use std::sync::OnceLock;
+
+use s3conn_core::decode::text::{Field, TextFormat};
+use s3conn_core::{Event, LogSource, Normalized, Outcome};
+use serde::Deserialize;
+
+use super::fields::{ip, present};
+use crate::builtin_source::{builtin_source, builtin_source_accessors};
+use crate::lenient::{Text, TimeVal};
+use crate::normalize;
+
+/// Registry id of the VPC Flow Logs source.
+pub const ID: &str = "aws-vpcflow";
+
+builtin_source!(
+    /// The Amazon VPC Flow Logs (text) source.
+    VpcFlow,
+    [ID, "AWS VPC Flow Logs (text)", "Syslog", "generic_s3_aws_vpcflow", "aws"]
+);
+
+/// Fields of which a VPC Flow Logs header names at least one.
+const KNOWN_FIELDS: [&str; 12] = [
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "action",
+    "log-status",
+    "instance-id",
+    "vpc-id",
+    "pkt-srcaddr",
+];
+
+/// The integer fields of versions 2 to 8 (the rest are strings; `account-id` keeps its leading
+/// zeros).
+const INTEGER_FIELDS: [&str; 11] = [
+    "version",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "tcp-flags",
+    "traffic-path",
+    "ecs-container-instance-count",
+];
+
+/// The VPC Flow Logs text format: a header line naming the fields, space-separated records.
+pub fn text_format() -> &'static TextFormat {
+    static FORMAT: OnceLock<TextFormat> = OnceLock::new();
+    FORMAT.get_or_init(|| {
+        TextFormat::header_line("VPC Flow Logs", b' ', "VPC Flow Logs header line")
+            .expect_any(&KNOWN_FIELDS)
+            .with_types(INTEGER_FIELDS.iter().map(|f| Field::integer(*f)).collect())
+    })
+}
+
+/// Fallback reason for records of a format without `start` and `end` (or with both `-`).
+pub const NO_FLOW_TIME: &str = "flow record has no start or end time (custom format without them)";
+
+/// The fields of a flow record the source reads.
+#[derive(Deserialize, Default)]
+struct FlowView<'a> {
+    #[serde(borrow, default)]
+    end: TimeVal<'a>,
+    #[serde(borrow, default)]
+    start: TimeVal<'a>,
+    #[serde(borrow, default)]
+    action: Text<'a>,
+    #[serde(borrow, default, rename = "log-status", alias = "log_status")]
+    log_status: Text<'a>,
+    #[serde(borrow, default)]
+    srcaddr: Text<'a>,
+    #[serde(borrow, default, rename = "instance-id", alias = "instance_id")]
+    instance_id: Text<'a>,
+    #[serde(borrow, default, rename = "interface-id", alias = "interface_id")]
+    interface_id: Text<'a>,
+}
+
+impl LogSource for VpcFlow {
+    builtin_source_accessors!();
+
+    fn text_format(&self) -> Option<&TextFormat> {
+        Some(text_format())
+    }
+
+    fn normalize(&self, event: &Event<'_>) -> Normalized {
+        let Some(f) = normalize::parse_event::<FlowView<'_>>(event) else {
+            return normalize::fallback(normalize::NOT_OBJECT);
+        };
+        let action = present(f.action.get());
+        let outcome = match action {
+            Some(a) if a.eq_ignore_ascii_case("ACCEPT") => Some(Outcome::Success),
+            Some(a) if a.eq_ignore_ascii_case("REJECT") => Some(Outcome::Failure),
+            _ => None,
+        };
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        let timestamp_ms = f.end.to_ms().or_else(|| f.start.to_ms());
+        normalize::finish(Normalized {
+            fallback_reason: timestamp_ms.is_none().then(|| NO_FLOW_TIME.to_owned()),
+            timestamp_ms,
+            event_name: owned(action),
+            event_type: owned(present(f.log_status.get())),
+            src_ip: owned(ip(f.srcaddr.get())),
+            host: owned(present(f.instance_id.get()).or(present(f.interface_id.get()))),
+            outcome,
+            ..Normalized::default()
+        })
+    }
+}
