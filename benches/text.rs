@@ -14,7 +14,6 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 
-#[allow(dead_code)]
 mod corpus;
 
 use corpus::text::sources::Minimal;
