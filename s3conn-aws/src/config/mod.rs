@@ -18,14 +18,15 @@
 //!
 //! The parts, one concept per file: [`Secret`] and [`CredentialsConfig`] (`secret.rs`), [`QueueUrl`]
 //! (`queue_url.rs`), the raw TOML form (`raw.rs`) and its validation (`validate.rs`), the SDK
-//! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`) and [`ConfigError`]
-//! (`error.rs`).
+//! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`), [`ConfigError`]
+//! (`error.rs`) and [`RouteConfig`] (`routes.rs`: `[[routes]]` and `unmatched`).
 
 mod builder;
 mod clients;
 mod error;
 mod queue_url;
 mod raw;
+mod routes;
 mod secret;
 mod validate;
 
@@ -43,6 +44,8 @@ pub use clients::AwsClients;
 pub use error::ConfigError;
 pub use queue_url::{is_region, QueueUrl, QueueUrlForm};
 use raw::RawConfig;
+pub use routes::RouteConfig;
+pub use s3conn_core::route::Unmatched;
 pub use secret::{CredentialsConfig, Secret};
 
 /// Default number of objects processed at once: 4.
@@ -77,7 +80,8 @@ pub struct ConnectorConfig {
     pub multiple_logs_per_file: bool,
     /// How events are delimited: `auto` (default), `single` or `lines`.
     pub framing: Framing,
-    /// Log source: a registered id or a path to a declarative spec (resolved by the caller).
+    /// Log source: a registered id or a path to a declarative spec (resolved by the caller);
+    /// empty when `routes` are given instead.
     pub log_source: String,
     /// Log filters, validated.
     pub log_filters: Vec<FilterSpec>,
@@ -101,6 +105,11 @@ pub struct ConnectorConfig {
     pub key_prefix: Option<String>,
     /// Only keys ending with this are read.
     pub key_suffix: Option<String>,
+    /// Routes by key (`[[routes]]`, first match wins; see `routes.rs`); empty with a top-level
+    /// `log_source`.
+    pub routes: Vec<RouteConfig>,
+    /// What happens to an object no route takes (default `dead_letter`; only with `routes`).
+    pub unmatched: Unmatched,
 }
 
 impl ConnectorConfig {
