@@ -54,6 +54,8 @@
 #[cfg(all(feature = "aws", feature = "sources"))]
 mod connector_job;
 pub mod prelude;
+#[cfg(all(feature = "aws", feature = "sources"))]
+mod routing;
 
 // The engine's modules, as they are (no alias named `core`: it would shadow Rust's own).
 /// The engine crate itself, for the items its modules do not list here (benches, internals).
@@ -61,7 +63,7 @@ pub mod prelude;
 pub use s3conn_core;
 pub use s3conn_core::{
     concurrency, decode, error, filter, local, memory, notification, pipeline, queue, record,
-    replay, sink, source, stats, store, time,
+    replay, route, sink, source, stats, store, time,
 };
 
 /// The built-in log sources, their registry and declarative sources.
@@ -84,6 +86,8 @@ pub mod testing {
 // The embedding story, flat.
 #[cfg(all(feature = "aws", feature = "sources"))]
 pub use connector_job::{run_connector, ConnectorJob, ConnectorJobError, DeadLetterDestination};
+#[cfg(all(feature = "aws", feature = "sources"))]
+pub use routing::resolve_router;
 #[cfg(feature = "aws")]
 pub use s3conn_aws::{AwsClients, ConfigError, ConnectivityReport, Connector, ConnectorConfig};
 pub use s3conn_core::local::LocalObjectStore;
@@ -95,7 +99,7 @@ pub use s3conn_core::sink::{
 pub use s3conn_core::{
     DeadLetter, DeadLetterSink, Event, KeyVerdict, LogSource, Normalized, ObjectContext,
     ObjectStore, Pipeline, PipelineConfig, PipelineError, Queue, Record, Replay, ReplayError,
-    ReplayOutcome, Sink, SinkError, SourceInfo, SourceRegistry, Stats,
+    ReplayOutcome, Router, Sink, SinkError, SourceInfo, SourceRegistry, Stats, Unmatched,
 };
 /// What a run did: counters ([`StatsSnapshot`]) and a status that says whether everything was
 /// delivered or accounted for, or what was kept and why.

@@ -36,7 +36,7 @@ mod tests;
 use std::path::Path;
 use std::time::Duration;
 
-pub use s3conn_core::decode::{FileType, Framing};
+pub use s3conn_core::decode::{DecoderConfig, FileType, Framing};
 use s3conn_core::filter::{FilterSpec, ObjectFilter};
 
 pub use builder::ConnectorConfigBuilder;
@@ -138,6 +138,15 @@ impl ConnectorConfig {
             message: e.to_string(),
         })?;
         Self::from_toml_str(&text)
+    }
+
+    /// How objects are decoded (a route's own settings apply on top of these).
+    pub fn decoder_config(&self) -> DecoderConfig {
+        DecoderConfig {
+            file_type: self.file_type,
+            framing: self.framing,
+            ..DecoderConfig::default()
+        }
     }
 
     /// The objects this configuration reads: the bucket allow-list and the key prefix and suffix.
