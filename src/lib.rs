@@ -20,11 +20,11 @@
 //!
 //! | features | crates |
 //! |---|---|
-//! | `--no-default-features` (the engine alone) | 48 |
-//! | `--no-default-features --features generic` (one source; any number of sources is the same) | 58 |
-//! | `--no-default-features --features aws` | 186 |
-//! | `--no-default-features --features aws,cloudtrail,crowdstrike,generic,proofpoint,teleport` (the library, no CLI) | 187 |
-//! | default (`aws`, all sources, `cli`) | 213 |
+//! | `--no-default-features` (the engine alone) | 50 |
+//! | `--no-default-features --features generic` (one source; any number of sources is the same) | 60 |
+//! | `--no-default-features --features aws` | 188 |
+//! | `--no-default-features --features aws,cloudtrail,crowdstrike,generic,proofpoint,teleport` (the library, no CLI) | 189 |
+//! | default (`aws`, all sources, `cli`) | 215 |
 //!
 //! `cargo build --no-default-features` builds the engine alone: no AWS SDK, no log source (bring
 //! your own [`LogSource`], or add `--features generic` for one built-in source).
