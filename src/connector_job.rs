@@ -1,6 +1,7 @@
 //! [`ConnectorJob`]: a connector run from its configuration file — the file read, its
-//! `log_source` resolved relative to the file, the SDK clients built — into a sink, with an
-//! explicit dead-letter destination. The library side of `s3conn collect`.
+//! `log_source` (or each of its `[[routes]]`) resolved relative to the file, the SDK clients
+//! built — into a sink, with an explicit dead-letter destination. The library side of
+//! `s3conn collect`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,12 +10,15 @@ use s3conn_aws::{
     ConfigError, Connector, ConnectorConfig, QueueUrl, SharedHttpClient, SqsDeadLetterSink,
     SqsQueue,
 };
+use s3conn_core::route::Router;
 use s3conn_core::sink::DirectoryDeadLetterSink;
 use s3conn_core::{ByteBudget, RunReport};
 use s3conn_core::{DeadLetterSink, LogSource, Pipeline, PipelineConfig, PipelineError, Sink};
 use tokio_util::sync::CancellationToken;
 
-use s3conn_sources::{resolve as resolve_source, ResolveError};
+use s3conn_sources::ResolveError;
+
+use crate::routing::resolve_router;
 
 /// Where dead-lettered items (bad records, objects, messages) go. There is no default: a run
 /// names one.
@@ -42,6 +46,14 @@ pub enum ConnectorJobError {
     /// The configuration's `log_source` names no source.
     #[error(transparent)]
     Source(#[from] ResolveError),
+    /// A route's `log_source` names no source.
+    #[error("{route}: {source}")]
+    Route {
+        /// The route, by index and pattern (`route 2 (key_regex = "^crowdstrike/")`).
+        route: String,
+        /// Why its source could not be resolved.
+        source: ResolveError,
+    },
     /// The dead-letter queue URL is invalid.
     #[error("dead-letter queue: {0}")]
     DeadLetterQueue(ConfigError),
@@ -54,14 +66,14 @@ pub enum ConnectorJobError {
 #[derive(Debug, Clone)]
 pub struct ConnectorJob {
     connector: Connector,
-    source: Arc<dyn LogSource>,
+    router: Router,
     config: PipelineConfig,
     budget: Option<ByteBudget>,
 }
 
 impl ConnectorJob {
-    /// Reads the configuration file, resolves its `log_source` (registered id, `_` alias, or a
-    /// spec path relative to the file) and builds the SDK clients.
+    /// Reads the configuration file, resolves its `log_source` or its routes' (registered id,
+    /// `_` alias, or a spec path relative to the file) and builds the SDK clients.
     pub async fn from_config_file(path: impl AsRef<Path>) -> Result<Self, ConnectorJobError> {
         Self::from_config_file_on(path, None).await
     }
@@ -79,7 +91,7 @@ impl ConnectorJob {
                 source,
             })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let source = resolve_source(&config.log_source, &base)?;
+        let router = resolve_router(&config, &base)?;
         let connector = match http {
             Some(http) => Connector::on_http_client(config, http).await,
             None => Connector::new(config).await,
@@ -88,15 +100,21 @@ impl ConnectorJob {
             path: path.to_path_buf(),
             source,
         })?;
-        Ok(Self::new(connector, source))
+        Ok(Self::with_router(connector, router))
     }
 
     /// A job from a connector and a log source, with the connector's pipeline settings.
     pub fn new(connector: Connector, source: Arc<dyn LogSource>) -> Self {
+        Self::with_router(connector, Router::single(source))
+    }
+
+    /// A job from a connector and routes by key (see [`resolve_router`](crate::resolve_router)),
+    /// with the connector's pipeline settings.
+    pub fn with_router(connector: Connector, router: Router) -> Self {
         let config = connector.pipeline_config();
         ConnectorJob {
             connector,
-            source,
+            router,
             config,
             budget: None,
         }
@@ -107,9 +125,14 @@ impl ConnectorJob {
         &self.connector
     }
 
-    /// The resolved log source.
-    pub fn source(&self) -> &Arc<dyn LogSource> {
-        &self.source
+    /// The resolved log source of a single-source job; `None` when it routes by key.
+    pub fn source(&self) -> Option<&Arc<dyn LogSource>> {
+        self.router.single_source()
+    }
+
+    /// The routes: which source and decoding each object gets by its key.
+    pub fn router(&self) -> &Router {
+        &self.router
     }
 
     /// The pipeline settings.
@@ -160,7 +183,7 @@ impl ConnectorJob {
     ) -> Result<Pipeline, ConnectorJobError> {
         let mut builder = self
             .connector
-            .pipeline(self.source.clone(), sink)
+            .routed_pipeline(self.router.clone(), sink)
             .config(self.config.clone())
             .dead_letter(self.dead_letter(dead_letter)?);
         if let Some(budget) = &self.budget {

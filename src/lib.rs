@@ -20,11 +20,11 @@
 //!
 //! | features | crates |
 //! |---|---|
-//! | `--no-default-features` (the engine alone) | 48 |
-//! | `--no-default-features --features generic` (one source; any number of sources is the same) | 58 |
-//! | `--no-default-features --features aws` | 186 |
-//! | `--no-default-features --features aws,cloudtrail,crowdstrike,generic,proofpoint,teleport` (the library, no CLI) | 187 |
-//! | default (`aws`, all sources, `cli`) | 213 |
+//! | `--no-default-features` (the engine alone) | 50 |
+//! | `--no-default-features --features generic` (one source; any number of sources is the same) | 60 |
+//! | `--no-default-features --features aws` | 188 |
+//! | `--no-default-features --features aws,cloudtrail,crowdstrike,generic,proofpoint,teleport` (the library, no CLI) | 189 |
+//! | default (`aws`, all sources, `cli`) | 215 |
 //!
 //! `cargo build --no-default-features` builds the engine alone: no AWS SDK, no log source (bring
 //! your own [`LogSource`], or add `--features generic` for one built-in source).
@@ -56,6 +56,7 @@ mod connector_job;
 pub mod prelude;
 #[cfg(all(feature = "aws", feature = "sources"))]
 mod supervisor;
+mod routing;
 
 // The engine's modules, as they are (no alias named `core`: it would shadow Rust's own).
 /// The engine crate itself, for the items its modules do not list here (benches, internals).
@@ -63,7 +64,7 @@ mod supervisor;
 pub use s3conn_core;
 pub use s3conn_core::{
     concurrency, decode, error, filter, local, memory, notification, pipeline, queue, record,
-    replay, sink, source, stats, store, time,
+    replay, route, sink, source, stats, store, time,
 };
 
 /// The built-in log sources, their registry and declarative sources.
@@ -86,6 +87,8 @@ pub mod testing {
 // The embedding story, flat.
 #[cfg(all(feature = "aws", feature = "sources"))]
 pub use connector_job::{run_connector, ConnectorJob, ConnectorJobError, DeadLetterDestination};
+#[cfg(all(feature = "aws", feature = "sources"))]
+pub use routing::resolve_router;
 #[cfg(feature = "aws")]
 pub use s3conn_aws::{AwsClients, ConfigError, ConnectivityReport, Connector, ConnectorConfig};
 pub use s3conn_core::local::LocalObjectStore;
@@ -97,7 +100,7 @@ pub use s3conn_core::sink::{
 pub use s3conn_core::{
     DeadLetter, DeadLetterSink, Event, KeyVerdict, LogSource, Normalized, ObjectContext,
     ObjectStore, Pipeline, PipelineConfig, PipelineError, Queue, Record, Replay, ReplayError,
-    ReplayOutcome, Sink, SinkError, SourceInfo, SourceRegistry, Stats,
+    ReplayOutcome, Router, Sink, SinkError, SourceInfo, SourceRegistry, Stats, Unmatched,
 };
 /// What a run did: counters ([`StatsSnapshot`]) and a status that says whether everything was
 /// delivered or accounted for, or what was kept and why.

@@ -14,15 +14,14 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The log source is resolved by the caller (`s3conn-sources` knows the registered ids and the
-//! declarative specs); everything else comes from the configuration.
+//! The log source (or each route's) is resolved by the caller (`s3conn-sources` knows the
+//! registered ids and the declarative specs); everything else comes from the configuration.
 
 use std::sync::Arc;
 
-use s3conn_core::decode::DecoderConfig;
 use s3conn_core::filter::RecordFilters;
 use s3conn_core::pipeline::PipelineBuilder;
-use s3conn_core::{LogSource, Pipeline, PipelineConfig, Sink};
+use s3conn_core::{LogSource, Pipeline, PipelineConfig, Router, Sink};
 
 use crate::config::{AwsClients, ConfigError, ConnectorConfig};
 use crate::connectivity::{check_connectivity_with, ConnectivityReport};
@@ -117,11 +116,7 @@ impl Connector {
     pub fn pipeline_config(&self) -> PipelineConfig {
         let c = &self.config;
         PipelineConfig {
-            decoder: DecoderConfig {
-                file_type: c.file_type,
-                framing: c.framing,
-                ..DecoderConfig::default()
-            },
+            decoder: c.decoder_config(),
             objects: c.object_filter(),
             tenant: c.tenant.clone(),
             connector: Some(c.name.clone()),
@@ -139,7 +134,13 @@ impl Connector {
     /// A pipeline builder from this connector's queue and store to `sink`, configured and with
     /// the log filters; set a dead-letter destination or adjust the settings before `build`.
     pub fn pipeline(&self, source: Arc<dyn LogSource>, sink: Arc<dyn Sink>) -> PipelineBuilder {
-        Pipeline::builder(self.queue.clone(), self.store.clone(), source, sink)
+        self.routed_pipeline(Router::single(source), sink)
+    }
+
+    /// A pipeline builder like [`Connector::pipeline`] whose objects are routed by key (the
+    /// configuration's `[[routes]]`, resolved by the caller into `router`).
+    pub fn routed_pipeline(&self, router: Router, sink: Arc<dyn Sink>) -> PipelineBuilder {
+        Pipeline::routed_builder(self.queue.clone(), self.store.clone(), router, sink)
             .filters(self.filters.clone())
             .config(self.pipeline_config())
     }

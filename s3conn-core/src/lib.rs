@@ -22,6 +22,7 @@ pub mod process;
 pub mod queue;
 pub mod record;
 pub mod replay;
+pub mod route;
 pub mod sink;
 pub mod source;
 pub mod stats;
@@ -38,6 +39,7 @@ pub use pipeline::{
 pub use queue::{AckHandle, Message, Queue, QueueError};
 pub use record::{Normalized, ObjectContext, Outcome, Record, SourceInfo};
 pub use replay::{Replay, ReplayError, ReplayOutcome};
+pub use route::{KeyPattern, Route, Router, Unmatched};
 pub use sink::{DeadLetter, DeadLetterSink, Sink, SinkError};
 pub use source::{Event, KeyVerdict, LogSource, SourceRegistry};
 pub use stats::{Stats, StatsSnapshot};

@@ -1,6 +1,7 @@
 //! Notification parsing: every shape real queues deliver, detected without configuration.
 //!
 //! S3 event notifications (all `Records`), the same wrapped in SNS, EventBridge "Object Created",
+//! Amazon Security Lake subscriber notifications (EventBridge-like, without `detail-type`),
 //! CloudTrail's SNS file notices, CrowdStrike Falcon Data Replicator notices, and `s3:TestEvent`.
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,9 @@ pub enum Shape {
     TestEvent,
     /// EventBridge `aws.s3` event.
     EventBridge,
+    /// Amazon Security Lake subscriber notification: `source: "aws.s3"` and a `detail` naming the
+    /// bucket and object, but no `detail-type` (every one announces a new object).
+    SecurityLake,
     /// CloudTrail's SNS log-file notice.
     CloudTrailNotice,
     /// CrowdStrike Falcon Data Replicator notice.
@@ -117,6 +121,12 @@ struct S3Object {
 struct EventBridge {
     #[serde(rename = "detail-type")]
     detail_type: String,
+    detail: EventBridgeDetail,
+}
+
+/// A Security Lake subscriber notification: an EventBridge body without `detail-type`.
+#[derive(Deserialize)]
+struct SecurityLake {
     detail: EventBridgeDetail,
 }
 
@@ -289,6 +299,22 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
         );
         return Ok(n);
     }
+    // Security Lake notifies its subscribers of new objects only, so no event type is given.
+    if map.get("source").and_then(Value::as_str) == Some("aws.s3") && map.contains_key("detail") {
+        let event: SecurityLake =
+            serde_json::from_value(value).map_err(|e| malformed("Security Lake", e))?;
+        n.shape = Shape::SecurityLake;
+        let o = event.detail.object;
+        push_object(
+            &mut n,
+            event.detail.bucket.name,
+            o.key,
+            o.size,
+            o.etag,
+            o.version_id,
+        );
+        return Ok(n);
+    }
     if map.contains_key("s3Bucket") && map.contains_key("s3ObjectKey") {
         let notice: CloudTrailNotice =
             serde_json::from_value(value).map_err(|e| malformed("CloudTrail SNS", e))?;
@@ -427,6 +453,62 @@ mod tests {
         let n = parse(&deleted).unwrap();
         assert!(n.objects.is_empty());
         assert_eq!(n.ignored[0].0, Ignored::NotObjectCreated);
+    }
+
+    #[test]
+    fn security_lake_subscriber_notification() {
+        // The shape Security Lake sends its subscribers (no `detail-type`, `id` or `version`).
+        let body = r#"{"source":"aws.s3","time":"2024-03-01T10:00:00Z","account":"123456789012","region":"us-east-1",
+          "resources":["arn:aws:s3:::aws-security-data-lake-us-east-1-x"],
+          "detail":{"bucket":{"name":"aws-security-data-lake-us-east-1-x"},
+            "object":{"key":"ext/vpc/region=us-east-1/accountId=1/eventDay=20240301/a.gz.parquet","size":1234,"etag":"\"e9\""},
+            "request-id":"R","requester":"securitylake.amazonaws.com"}}"#;
+        let n = parse(body).unwrap();
+        assert_eq!(n.shape, Shape::SecurityLake);
+        assert_eq!(
+            keys(&n),
+            vec![(
+                "aws-security-data-lake-us-east-1-x",
+                "ext/vpc/region=us-east-1/accountId=1/eventDay=20240301/a.gz.parquet"
+            )]
+        );
+        assert_eq!(n.objects[0].size, Some(1234));
+        assert_eq!(n.objects[0].etag.as_deref(), Some("e9"));
+        assert!(n.ignored.is_empty());
+        // Without size and eTag it still names the object.
+        let bare =
+            r#"{"source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{"key":"k.json"}}}"#;
+        let n = parse(bare).unwrap();
+        assert_eq!(keys(&n), vec![("b", "k.json")]);
+        assert_eq!(n.objects[0].size, None);
+        // A detail without an object is malformed, and says which shape it looked like.
+        let err = parse(r#"{"source":"aws.s3","detail":{"bucket":{"name":"b"}}}"#).unwrap_err();
+        assert!(err.to_string().contains("Security Lake"), "{err}");
+        // Another service's event is not this shape.
+        assert!(matches!(
+            parse(r#"{"source":"aws.ec2","detail":{"bucket":{"name":"b"},"object":{"key":"k"}}}"#),
+            Err(NotificationError::UnknownShape(_))
+        ));
+    }
+
+    #[test]
+    fn security_lake_body_published_by_data_prepper() {
+        // A real subscriber body (OpenSearch Data Prepper's test fixture, see ORIGIN.md there).
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/peers/opensearch_data_prepper/sqs_bodies/dp_security_lake_message.json"
+        );
+        let Ok(body) = std::fs::read_to_string(path) else {
+            panic!("shared fixture missing: {path}");
+        };
+        let n = parse(&body).unwrap();
+        assert_eq!(n.shape, Shape::SecurityLake);
+        assert_eq!(keys(&n), vec![("example-bucket", "example-key")]);
+        assert_eq!(n.objects[0].size, Some(5));
+        assert_eq!(
+            n.objects[0].etag.as_deref(),
+            Some("b57f9512698f4b09e608f4f2a65852e5")
+        );
     }
 
     #[test]

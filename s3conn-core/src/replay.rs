@@ -35,10 +35,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::concurrency::{default_objects_in_flight, messages_in_flight};
+use crate::filter::RecordFilters;
 use crate::local::LocalObjectStore;
 use crate::memory::MemoryQueue;
 use crate::notification::s3_event_body;
 use crate::pipeline::{Pipeline, PipelineConfig, PipelineError, RunStatus};
+use crate::route::Router;
 use crate::sink::{DeadLetterSink, Sink};
 use crate::source::LogSource;
 use crate::stats::{Stats, StatsSnapshot};
@@ -90,7 +92,9 @@ pub struct ReplayOutcome {
     pub stats: StatsSnapshot,
     /// Whether everything was delivered or accounted for, or what was kept and why.
     pub status: RunStatus,
-    /// Objects whose notification was kept un-acknowledged (nothing was written for them).
+    /// Objects whose notification was kept un-acknowledged after a failure (nothing was written
+    /// for them). Objects left alone on purpose (no route matches, `unmatched = "keep"`) are
+    /// not among them: `stats.objects_unmatched_kept` counts those.
     pub unprocessed: usize,
 }
 
@@ -201,11 +205,31 @@ impl Replay {
         dead_letter: Arc<dyn DeadLetterSink>,
         config: PipelineConfig,
     ) -> ReplayRun {
+        self.routed(
+            Router::single(source),
+            RecordFilters::default(),
+            sink,
+            dead_letter,
+            config,
+        )
+    }
+
+    /// The pipeline from these objects to `sink`, routed by key (each file's path relative to
+    /// the directory it was found under) and with record filters: what `replay --config` runs.
+    pub fn routed(
+        self,
+        router: Router,
+        filters: RecordFilters,
+        sink: Arc<dyn Sink>,
+        dead_letter: Arc<dyn DeadLetterSink>,
+        config: PipelineConfig,
+    ) -> ReplayRun {
         let queue = Arc::new(MemoryQueue::new());
         for o in &self.objects {
             queue.send(s3_event_body(&o.bucket, &o.key, o.size, None));
         }
-        let pipeline = Pipeline::builder(queue.clone(), Arc::new(self.store), source, sink)
+        let pipeline = Pipeline::routed_builder(queue.clone(), Arc::new(self.store), router, sink)
+            .filters(filters)
             .dead_letter(dead_letter)
             .config(config)
             .build();
@@ -255,7 +279,10 @@ impl ReplayRun {
             objects: self.objects,
             stats: report.stats,
             status: report.status,
-            unprocessed: self.queue.len(),
+            unprocessed: self
+                .queue
+                .len()
+                .saturating_sub(report.stats.messages_left_for_others as usize),
         })
     }
 }

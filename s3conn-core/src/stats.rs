@@ -37,6 +37,9 @@ counters! {
     /// Messages released (visible again at once) at shutdown, once the grace period is over; a
     /// message whose lease was lost is left alone (counted in `leases_lost`), not released.
     messages_released,
+    /// Messages left on the queue on purpose (not acknowledged, not a failure): they name a key
+    /// no route takes and `unmatched = "keep"`; visible again after the visibility timeout.
+    messages_left_for_others,
     /// Messages given up on and written to the dead-letter destination.
     messages_dead_lettered,
     /// `s3:TestEvent` messages.
@@ -53,6 +56,13 @@ counters! {
     objects_bucket_not_allowed,
     /// Objects skipped by the log source (e.g. CloudTrail digests).
     objects_skipped_by_source,
+    /// Objects no route takes, acknowledged without reading (`unmatched = "ack"`).
+    objects_unmatched_skipped,
+    /// Objects no route takes, written to the dead-letter destination (`unmatched =
+    /// "dead_letter"`, the default with routes).
+    objects_unmatched_dead_lettered,
+    /// Objects no route takes whose message was left on the queue (`unmatched = "keep"`).
+    objects_unmatched_kept,
     /// Objects fully processed.
     objects_processed,
     /// Objects gone (deleted) before they were read.

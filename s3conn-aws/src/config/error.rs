@@ -28,6 +28,16 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// A `[[routes]]` entry is invalid.
+    #[error("invalid route {index} ({pattern}): {reason}")]
+    Route {
+        /// The route's position among `[[routes]]`, from 1.
+        index: usize,
+        /// Its pattern as written (`key_glob = "…"` or `key_regex = "…"`).
+        pattern: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The configured region contradicts the queue URL's.
     #[error("`region` is {configured:?} but the queue URL is in {in_url:?}: set region to {in_url:?} or remove it")]
     RegionMismatch {

@@ -18,14 +18,15 @@
 //!
 //! The parts, one concept per file: [`Secret`] and [`CredentialsConfig`] (`secret.rs`), [`QueueUrl`]
 //! (`queue_url.rs`), the raw TOML form (`raw.rs`) and its validation (`validate.rs`), the SDK
-//! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`) and [`ConfigError`]
-//! (`error.rs`).
+//! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`), [`ConfigError`]
+//! (`error.rs`) and [`RouteConfig`] (`routes.rs`: `[[routes]]` and `unmatched`).
 
 mod builder;
 mod clients;
 mod error;
 mod queue_url;
 mod raw;
+mod routes;
 mod secret;
 mod validate;
 
@@ -35,7 +36,7 @@ mod tests;
 use std::path::Path;
 use std::time::Duration;
 
-pub use s3conn_core::decode::{FileType, Framing};
+pub use s3conn_core::decode::{DecoderConfig, FileType, Framing};
 use s3conn_core::filter::{FilterSpec, ObjectFilter};
 
 pub use builder::ConnectorConfigBuilder;
@@ -43,6 +44,8 @@ pub use clients::AwsClients;
 pub use error::ConfigError;
 pub use queue_url::{is_region, QueueUrl, QueueUrlForm};
 use raw::RawConfig;
+pub use routes::RouteConfig;
+pub use s3conn_core::route::Unmatched;
 pub use secret::{CredentialsConfig, Secret};
 
 /// Default number of objects processed at once: 4.
@@ -77,7 +80,8 @@ pub struct ConnectorConfig {
     pub multiple_logs_per_file: bool,
     /// How events are delimited: `auto` (default), `single` or `lines`.
     pub framing: Framing,
-    /// Log source: a registered id or a path to a declarative spec (resolved by the caller).
+    /// Log source: a registered id or a path to a declarative spec (resolved by the caller);
+    /// empty when `routes` are given instead.
     pub log_source: String,
     /// Log filters, validated.
     pub log_filters: Vec<FilterSpec>,
@@ -101,6 +105,11 @@ pub struct ConnectorConfig {
     pub key_prefix: Option<String>,
     /// Only keys ending with this are read.
     pub key_suffix: Option<String>,
+    /// Routes by key (`[[routes]]`, first match wins; see `routes.rs`); empty with a top-level
+    /// `log_source`.
+    pub routes: Vec<RouteConfig>,
+    /// What happens to an object no route takes (default `dead_letter`; only with `routes`).
+    pub unmatched: Unmatched,
 }
 
 impl ConnectorConfig {
@@ -129,6 +138,15 @@ impl ConnectorConfig {
             message: e.to_string(),
         })?;
         Self::from_toml_str(&text)
+    }
+
+    /// How objects are decoded (a route's own settings apply on top of these).
+    pub fn decoder_config(&self) -> DecoderConfig {
+        DecoderConfig {
+            file_type: self.file_type,
+            framing: self.framing,
+            ..DecoderConfig::default()
+        }
     }
 
     /// The objects this configuration reads: the bucket allow-list and the key prefix and suffix.

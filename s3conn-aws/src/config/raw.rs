@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use s3conn_core::decode::{FileType, Framing};
 use s3conn_core::filter::FilterSpec;
+use s3conn_core::route::Unmatched;
 use serde::Deserialize;
 
 use super::error::{invalid, ConfigError};
+use super::routes::RawRoute;
 use super::secret::Secret;
 
 /// Durations in the file: integer seconds, or a string with a unit (`ms`, `s`, `m`, `h`).
@@ -74,4 +76,6 @@ pub(super) struct RawConfig {
     pub(super) buckets: Option<Vec<String>>,
     pub(super) key_prefix: Option<String>,
     pub(super) key_suffix: Option<String>,
+    pub(super) routes: Option<Vec<RawRoute>>,
+    pub(super) unmatched: Option<Unmatched>,
 }

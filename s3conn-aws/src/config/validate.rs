@@ -9,6 +9,7 @@ use s3conn_core::filter::{FilterSpec, RecordFilters};
 use super::error::{invalid, ConfigError};
 use super::queue_url::{is_region, split_host_port, QueueUrl, QueueUrlForm};
 use super::raw::{DurationValue, RawConfig};
+use super::routes::check_routes;
 use super::secret::{CredentialsConfig, Secret};
 use super::{ConnectorConfig, DEFAULT_CONCURRENCY, DEFAULT_VISIBILITY_TIMEOUT};
 use crate::sqs::SQS_MAX_VISIBILITY;
@@ -42,6 +43,8 @@ impl RawConfig {
             buckets,
             key_prefix,
             key_suffix,
+            routes,
+            unmatched,
         } = self;
 
         let name = check_name(name)?;
@@ -52,8 +55,8 @@ impl RawConfig {
         let endpoint_url = check_endpoint(endpoint_url, &queue_url, allow_http)?;
         let credentials = resolve_credentials(access_key_id, secret_access_key, session_token)?;
         let role_arn = check_role_arn(role_arn)?;
-        let log_source =
-            non_empty(log_source).ok_or_else(|| invalid("log_source", "is required"))?;
+        let (log_source, routes, unmatched) =
+            check_routes(non_empty(log_source), routes, unmatched)?;
         let log_filters = check_filters(log_filters)?;
         let multiple_logs_per_file = multiple_logs_per_file.unwrap_or(false);
         let framing = resolve_framing(multiple_logs_per_file, framing)?;
@@ -88,6 +91,8 @@ impl RawConfig {
             buckets,
             key_prefix: key_prefix.filter(|s| !s.is_empty()),
             key_suffix: key_suffix.filter(|s| !s.is_empty()),
+            routes,
+            unmatched,
         })
     }
 }

@@ -8,12 +8,12 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::budget::ByteBudget;
-use crate::decode::{DecoderConfig, JsonDecoder};
+use crate::decode::DecoderConfig;
 use crate::filter::{ObjectFilter, RecordFilters};
 use crate::process::BatchLimits;
 use crate::queue::{Queue, QueueError};
+use crate::route::{RouteTable, Router};
 use crate::sink::{DeadLetterSink, Sink, SinkError};
-use crate::source::LogSource;
 use crate::stats::Stats;
 use crate::store::ObjectStore;
 
@@ -144,7 +144,7 @@ pub enum PipelineError {
 pub struct PipelineBuilder {
     queue: Arc<dyn Queue>,
     store: Arc<dyn ObjectStore>,
-    source: Arc<dyn LogSource>,
+    router: Router,
     sink: Arc<dyn Sink>,
     dead: Option<Arc<dyn DeadLetterSink>>,
     filters: RecordFilters,
@@ -156,13 +156,13 @@ impl PipelineBuilder {
     pub(super) fn new(
         queue: Arc<dyn Queue>,
         store: Arc<dyn ObjectStore>,
-        source: Arc<dyn LogSource>,
+        router: Router,
         sink: Arc<dyn Sink>,
     ) -> Self {
         PipelineBuilder {
             queue,
             store,
-            source,
+            router,
             sink,
             dead: None,
             filters: RecordFilters::default(),
@@ -187,6 +187,13 @@ impl PipelineBuilder {
         self
     }
 
+    /// Routes objects by key instead of sending every object to one source (replaces the source
+    /// or router given before).
+    pub fn router(mut self, router: Router) -> Self {
+        self.router = router;
+        self
+    }
+
     /// The configuration.
     pub fn config(mut self, config: PipelineConfig) -> Self {
         self.config = config;
@@ -207,8 +214,7 @@ impl PipelineBuilder {
             inner: Arc::new(Inner {
                 queue: self.queue,
                 store: self.store,
-                source: self.source,
-                decoder: Arc::new(JsonDecoder::new(&config.decoder)),
+                routes: RouteTable::new(self.router, &config.decoder),
                 filters: Arc::new(self.filters),
                 sink: self.sink,
                 dead: self.dead,

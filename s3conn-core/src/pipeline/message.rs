@@ -14,6 +14,9 @@ pub(super) enum Disposition {
         class: ErrorClass,
         reason: String,
     },
+    /// Not ours on purpose (`unmatched = "keep"`: a key no route takes): leave it on the queue,
+    /// visible again after the visibility timeout to any consumer. Not a failure.
+    Leave,
     /// The lease was lost: someone else may have it; touch nothing.
     LeaseLost,
     /// Shutting down: make it visible again now.
@@ -60,6 +63,17 @@ pub(super) async fn run_message(
             let _ = inner
                 .queue
                 .extend(std::slice::from_ref(&msg.handle), delay)
+                .await;
+        }
+        Disposition::Leave => {
+            Stats::add(&inner.stats.messages_left_for_others, 1);
+            info!(message = %msg.id, "no route matches an object of this message: left on the queue for another consumer");
+            let _ = inner
+                .queue
+                .extend(
+                    std::slice::from_ref(&msg.handle),
+                    inner.config.visibility_timeout,
+                )
                 .await;
         }
         Disposition::Release => {
@@ -126,6 +140,65 @@ async fn give_up(
     }
 }
 
+/// What became of an object no route takes.
+enum UnmatchedEnd {
+    /// Accounted for (acknowledged unread, or dead-lettered).
+    Done,
+    /// The message is to be left on the queue (`unmatched = "keep"`).
+    Leave,
+    /// It could not be dead-lettered: the message is kept.
+    Kept(Disposition),
+}
+
+/// Applies the router's `unmatched` policy to an object whose key no route takes.
+async fn unmatched_object(inner: &Inner, msg: &Message, object: ObjectRef) -> UnmatchedEnd {
+    let stats = &inner.stats;
+    match inner.routes.unmatched() {
+        Unmatched::Ack => {
+            debug!(%object, "no route matches: acknowledged without reading");
+            Stats::add(&stats.objects_unmatched_skipped, 1);
+            UnmatchedEnd::Done
+        }
+        Unmatched::Keep => {
+            debug!(%object, "no route matches: the message is left on the queue");
+            Stats::add(&stats.objects_unmatched_kept, 1);
+            UnmatchedEnd::Leave
+        }
+        Unmatched::DeadLetter => {
+            let reason = format!("no route matches key '{}' ({object})", object.key);
+            let Some(dead) = &inner.dead else {
+                return UnmatchedEnd::Kept(Disposition::Keep {
+                    why: KeepReason::NoDeadLetterDestination,
+                    class: ErrorClass::Configuration,
+                    reason: format!("{reason}; no dead-letter destination is set"),
+                });
+            };
+            let item = DeadLetter {
+                kind: DeadLetterKind::Object,
+                reason: reason.clone(),
+                object: Some(object),
+                message_id: Some(msg.id.clone()),
+                line: None,
+                offset: None,
+                ordinal: None,
+                raw: Vec::new(),
+            };
+            match dead.dead_letter(std::slice::from_ref(&item)).await {
+                Ok(()) => {
+                    info!(%reason, "dead-lettered");
+                    Stats::add(&stats.objects_unmatched_dead_lettered, 1);
+                    UnmatchedEnd::Done
+                }
+                Err(e) => UnmatchedEnd::Kept(Disposition::Keep {
+                    why: KeepReason::DeadLetterFailed,
+                    class: e.class(),
+                    reason: format!("{reason}; dead-letter write failed: {e}"),
+                }),
+            }
+        }
+    }
+}
+
 /// Parses, filters and reads every object of one message: how it should end.
 async fn message_disposition(
     inner: &Arc<Inner>,
@@ -160,6 +233,7 @@ async fn message_disposition(
         Stats::add(c, 1);
     }
     let mut kept: Option<Disposition> = None;
+    let mut leave = false;
     for object in parsed.objects {
         match inner.config.objects.check(&object.bucket, &object.key) {
             Ok(()) => {}
@@ -194,7 +268,17 @@ async fn message_disposition(
                 }
             }
         }
-        if let KeyVerdict::Skip(why) = inner.source.accept_key(&object.key) {
+        let Some(route) = inner.routes.select(&object.key) else {
+            match unmatched_object(inner, msg, object).await {
+                UnmatchedEnd::Done => {}
+                UnmatchedEnd::Leave => leave = true,
+                UnmatchedEnd::Kept(keep) => {
+                    kept.get_or_insert(keep);
+                }
+            }
+            continue;
+        };
+        if let KeyVerdict::Skip(why) = route.source.accept_key(&object.key) {
             debug!(%object, why, "skipped by the log source");
             Stats::add(&stats.objects_skipped_by_source, 1);
             continue;
@@ -202,7 +286,7 @@ async fn message_disposition(
         let span = tracing::Span::current();
         span.record("bucket", object.bucket.as_str());
         span.record("key", object.key.as_str());
-        match object::process_object(inner, msg, object.clone(), lease).await {
+        match object::process_object(inner, msg, object.clone(), route, lease).await {
             Ok(()) => {}
             Err(Stop::LeaseLost) => return Disposition::LeaseLost,
             Err(Stop::Store(StoreError::NotFound(what))) => {
@@ -252,5 +336,10 @@ async fn message_disposition(
             return Disposition::LeaseLost;
         }
     }
-    kept.unwrap_or(Disposition::Acknowledge)
+    // A failure outranks leaving the message for others: it is kept with a backoff either way.
+    match kept {
+        Some(keep) => keep,
+        None if leave => Disposition::Leave,
+        None => Disposition::Acknowledge,
+    }
 }

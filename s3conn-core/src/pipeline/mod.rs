@@ -21,11 +21,11 @@ use tracing::{debug, info, warn, Instrument};
 
 use crate::backoff::equal_jitter;
 use crate::budget::ByteBudget;
-use crate::decode::Decoder;
 use crate::error::{Classify, ErrorClass};
 use crate::filter::{ObjectRejection, RecordFilters};
 use crate::notification::{self, Ignored};
 use crate::queue::{AckHandle, Message, Queue};
+use crate::route::{RouteTable, Router, Unmatched};
 use crate::sink::{DeadLetter, DeadLetterKind, DeadLetterSink, Sink, SinkError};
 use crate::source::{KeyVerdict, LogSource};
 use crate::stats::Stats;
@@ -114,8 +114,8 @@ pub struct Pipeline {
 struct Inner {
     queue: Arc<dyn Queue>,
     store: Arc<dyn ObjectStore>,
-    source: Arc<dyn LogSource>,
-    decoder: Arc<dyn Decoder>,
+    /// Which source and decoder each object gets, by its key.
+    routes: RouteTable,
     filters: Arc<RecordFilters>,
     sink: Arc<dyn Sink>,
     dead: Option<Arc<dyn DeadLetterSink>>,
@@ -173,7 +173,19 @@ impl Pipeline {
         source: Arc<dyn LogSource>,
         sink: Arc<dyn Sink>,
     ) -> PipelineBuilder {
-        PipelineBuilder::new(queue, store, source, sink)
+        PipelineBuilder::new(queue, store, Router::single(source), sink)
+    }
+
+    /// Starts building a pipeline whose objects are routed by key: each object gets the source
+    /// and decoding of the first route taking its key, and `router`'s [`Unmatched`] policy when
+    /// none does.
+    pub fn routed_builder(
+        queue: Arc<dyn Queue>,
+        store: Arc<dyn ObjectStore>,
+        router: Router,
+        sink: Arc<dyn Sink>,
+    ) -> PipelineBuilder {
+        PipelineBuilder::new(queue, store, router, sink)
     }
 
     /// The live counters.

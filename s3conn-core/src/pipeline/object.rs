@@ -16,6 +16,7 @@ use crate::error::{Classify, ErrorClass};
 use crate::process::{Batch, ObjectJob};
 use crate::queue::Message;
 use crate::record::ObjectContext;
+use crate::route::RouteTarget;
 use crate::sink::SinkError;
 use crate::stats::Stats;
 use crate::store::{ObjectRef, StoreError};
@@ -89,6 +90,7 @@ pub(super) async fn process_object(
     inner: &Arc<Inner>,
     msg: &Message,
     mut object: ObjectRef,
+    route: &RouteTarget,
     lease: &CancellationToken,
 ) -> Result<(), Stop> {
     let cfg = &inner.config;
@@ -99,7 +101,7 @@ pub(super) async fn process_object(
             p = inner.objects.clone().acquire_owned() => p.map_err(|_| Stop::LeaseLost)?,
             _ = lease.cancelled() => return Err(Stop::LeaseLost),
         };
-        let result = object_once(inner, &mut object, &mut resume_at, lease).await;
+        let result = object_once(inner, &mut object, route, &mut resume_at, lease).await;
         drop(permit);
         match result {
             Ok(()) => {
@@ -131,6 +133,7 @@ pub(super) async fn process_object(
 async fn object_once(
     inner: &Arc<Inner>,
     object: &mut ObjectRef,
+    route: &RouteTarget,
     resume_at: &mut u64,
     lease: &CancellationToken,
 ) -> Result<(), Stop> {
@@ -164,8 +167,8 @@ async fn object_once(
     let budget = inner.bytes_budget.clone();
     let handle = tokio::runtime::Handle::current();
     let job = ObjectJob {
-        source: inner.source.clone(),
-        decoder: inner.decoder.clone(),
+        source: route.source.clone(),
+        decoder: route.decoder.clone(),
         filters: inner.filters.clone(),
         context,
         batch: inner.config.batch,

@@ -27,8 +27,9 @@ impl RunReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RunStatus {
-    /// Every message received was acknowledged: each of its objects delivered, dead-lettered,
-    /// gone, overwritten or skipped.
+    /// Every message received was acknowledged (each of its objects delivered, dead-lettered,
+    /// gone, overwritten or skipped), or left on the queue on purpose for another consumer (a
+    /// key no route takes with `unmatched = "keep"`, counted in `messages_left_for_others`).
     Complete,
     /// Shutdown stopped work in progress: these messages were released, to be redelivered now.
     /// No failure; nothing was kept for one.

@@ -1,16 +1,17 @@
 //! `s3conn replay`: local files through the production pipeline ([`s3conn::Replay`]).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use s3conn::decode::DecoderConfig;
+use s3conn::filter::{ObjectFilter, RecordFilters};
 use s3conn::{
-    CancellationToken, DirectoryDeadLetterSink, NdjsonSink, PipelineError, Replay, ReplayError,
-    Stats,
+    CancellationToken, ConnectorConfig, DirectoryDeadLetterSink, NdjsonSink, PipelineConfig,
+    PipelineError, Replay, ReplayError, Router, Stats,
 };
 
 use crate::closed_stdout::CLOSED_STDOUT_EXIT_CODE;
@@ -22,6 +23,12 @@ use crate::SourceArgs;
 pub struct ReplayArgs {
     #[command(flatten)]
     source: SourceArgs,
+    /// Take the log source or `[[routes]]`, `unmatched`, decoding, `log_filters`, key
+    /// prefix/suffix, tenant and name from this connector configuration (its queue, bucket and
+    /// credential settings are not used). Routes match each file's path relative to the
+    /// directory given.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["source", "source_spec", "file_type", "multiple_logs_per_file", "framing"])]
+    config: Option<PathBuf>,
     /// Directory for dead-lettered items (NDJSON), created only when something is dead-lettered.
     #[arg(long, value_name = "DIR", default_value = "s3conn-dead-letters")]
     dead_letter: PathBuf,
@@ -72,10 +79,66 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
 
+/// What decodes and normalizes the replayed objects: a router, its record filters, and the
+/// pipeline settings they come with.
+struct Plan {
+    router: Router,
+    filters: RecordFilters,
+    config: PipelineConfig,
+}
+
+/// The plan of `--config FILE`: the connector's sources and settings, not its queue.
+fn plan_from_config(path: &Path, args: &ReplayArgs) -> Result<Plan, String> {
+    let c = ConnectorConfig::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let router = s3conn::resolve_router(&c, base).map_err(|e| e.to_string())?;
+    let filters =
+        RecordFilters::new(&c.log_filters).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut config = Replay::config(args.concurrency);
+    config.decoder = c.decoder_config();
+    // Local paths have no buckets: only the key filters apply.
+    config.objects = ObjectFilter {
+        buckets: Vec::new(),
+        ..c.object_filter()
+    };
+    config.tenant = args.tenant.clone().or(c.tenant);
+    config.connector = args.connector.clone().or(Some(c.name));
+    Ok(Plan {
+        router,
+        filters,
+        config,
+    })
+}
+
+/// The plan of the command line's `--source`, `--file-type` and `--framing`.
+fn plan_from_args(args: &ReplayArgs) -> Result<Plan, String> {
+    let mut config = Replay::config(args.concurrency);
+    config.decoder = DecoderConfig {
+        file_type: args.source.file_type,
+        framing: args.source.framing(),
+        ..DecoderConfig::default()
+    };
+    config.tenant = args.tenant.clone();
+    config.connector = args.connector.clone();
+    Ok(Plan {
+        router: Router::single(args.source.source()?),
+        filters: RecordFilters::default(),
+        config,
+    })
+}
+
 /// Runs `s3conn replay`.
 pub fn main(args: ReplayArgs) -> ExitCode {
-    let source = match args.source.source() {
-        Ok(s) => s,
+    let plan = match &args.config {
+        Some(path) => plan_from_config(path, &args),
+        None => plan_from_args(&args),
+    };
+    let Plan {
+        router,
+        filters,
+        config,
+    } = match plan {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("s3conn replay: {e}");
             return ExitCode::from(2);
@@ -88,20 +151,18 @@ pub fn main(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut config = Replay::config(args.concurrency);
-    config.decoder = DecoderConfig {
-        file_type: args.source.file_type,
-        framing: args.source.framing(),
-        ..DecoderConfig::default()
-    };
-    config.tenant = args.tenant.clone();
-    config.connector = args.connector.clone();
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
         .max(2);
     let dead = Arc::new(DirectoryDeadLetterSink::new(&args.dead_letter));
-    let run = replay.pipeline(source, Arc::new(NdjsonSink::stdout()), dead.clone(), config);
+    let run = replay.routed(
+        router,
+        filters,
+        Arc::new(NdjsonSink::stdout()),
+        dead.clone(),
+        config,
+    );
     let runtime = match s3conn::tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
