@@ -8,7 +8,9 @@ use std::sync::Arc;
 use s3conn_aws::{ConfigError, Connector, ConnectorConfig, QueueUrl, SqsDeadLetterSink, SqsQueue};
 use s3conn_core::sink::DirectoryDeadLetterSink;
 use s3conn_core::RunReport;
-use s3conn_core::{DeadLetterSink, LogSource, Pipeline, PipelineConfig, PipelineError, Sink};
+use s3conn_core::{
+    DeadLetterSink, LogSource, Pipeline, PipelineConfig, PipelineError, Queue, Sink,
+};
 use tokio_util::sync::CancellationToken;
 
 use s3conn_sources::{resolve as resolve_source, ResolveError};
@@ -134,6 +136,22 @@ impl ConnectorJob {
         Ok(self
             .connector
             .pipeline(self.source.clone(), sink)
+            .config(self.config.clone())
+            .dead_letter(self.dead_letter(dead_letter)?)
+            .build())
+    }
+
+    /// The pipeline from another queue (a backfill's listing) to `sink`, with this job's source,
+    /// store, filters and settings: the connector's source resolution is shared.
+    pub fn pipeline_from(
+        &self,
+        queue: Arc<dyn Queue>,
+        sink: Arc<dyn Sink>,
+        dead_letter: &DeadLetterDestination,
+    ) -> Result<Pipeline, ConnectorJobError> {
+        Ok(self
+            .connector
+            .pipeline_from(queue, self.source.clone(), sink)
             .config(self.config.clone())
             .dead_letter(self.dead_letter(dead_letter)?)
             .build())

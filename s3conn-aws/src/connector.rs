@@ -22,7 +22,7 @@ use std::sync::Arc;
 use s3conn_core::decode::DecoderConfig;
 use s3conn_core::filter::RecordFilters;
 use s3conn_core::pipeline::PipelineBuilder;
-use s3conn_core::{LogSource, Pipeline, PipelineConfig, Sink};
+use s3conn_core::{LogSource, Pipeline, PipelineConfig, Queue, Sink};
 
 use crate::config::{AwsClients, ConfigError, ConnectorConfig};
 use crate::connectivity::{check_connectivity_with, ConnectivityReport};
@@ -127,7 +127,18 @@ impl Connector {
     /// A pipeline builder from this connector's queue and store to `sink`, configured and with
     /// the log filters; set a dead-letter destination or adjust the settings before `build`.
     pub fn pipeline(&self, source: Arc<dyn LogSource>, sink: Arc<dyn Sink>) -> PipelineBuilder {
-        Pipeline::builder(self.queue.clone(), self.store.clone(), source, sink)
+        self.pipeline_from(self.queue.clone(), source, sink)
+    }
+
+    /// The same from another queue (a backfill's [`crate::listing::ListingQueue`]): this
+    /// connector's store, filters and settings.
+    pub fn pipeline_from(
+        &self,
+        queue: Arc<dyn Queue>,
+        source: Arc<dyn LogSource>,
+        sink: Arc<dyn Sink>,
+    ) -> PipelineBuilder {
+        Pipeline::builder(queue, self.store.clone(), source, sink)
             .filters(self.filters.clone())
             .config(self.pipeline_config())
     }
