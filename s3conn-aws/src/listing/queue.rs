@@ -25,6 +25,9 @@ use super::lister::{Lister, ListingCounts};
 use super::watermark::Watermark;
 use crate::requests::RequestCounts;
 
+/// How long a receive waits at least for room in a full window before answering empty.
+const WINDOW_WAIT: Duration = Duration::from_secs(3);
+
 /// Listed objects held at most (sent to the pipeline, not yet acknowledged).
 pub const DEFAULT_WINDOW: usize = 1000;
 
@@ -179,13 +182,24 @@ impl Queue for ListingQueue {
         wait: Duration,
         visibility: Duration,
     ) -> Result<Vec<Message>, QueueError> {
-        self.top_up().await?;
-        let wait = if self.exhausted() {
-            wait
-        } else {
-            wait.min(Duration::from_millis(100))
+        // While the listing goes on, an empty answer would end a draining pipeline: wait for
+        // acknowledgements (they linger up to half a second) to make room in the window, up
+        // to `wait` and at least WINDOW_WAIT. Only a window still full after that (objects kept
+        // for redelivery later) is answered empty.
+        let deadline = tokio::time::Instant::now() + wait.max(WINDOW_WAIT);
+        let messages = loop {
+            self.top_up().await?;
+            let exhausted = self.exhausted();
+            let step = if exhausted {
+                wait
+            } else {
+                wait.min(Duration::from_millis(100))
+            };
+            let got = self.memory.receive(max, step, visibility).await?;
+            if !got.is_empty() || exhausted || tokio::time::Instant::now() >= deadline {
+                break got;
+            }
         };
-        let messages = self.memory.receive(max, wait, visibility).await?;
         let mut st = self.lock();
         for m in &messages {
             st.handles.insert(m.handle.0.clone(), m.id.clone());
