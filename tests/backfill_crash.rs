@@ -18,6 +18,19 @@ use common::{read_outputs, s3conn, tag, World};
 const OBJECTS: usize = 2000;
 const RECORDS: usize = 3;
 const KILLS: usize = 12;
+/// Most new records a run writes before its kill.
+const MAX_STEP: u64 = 700;
+
+/// Record lines written so far into `dir` (all runs' files).
+fn lines_in(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .sum()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backfill_killed_at_random_points_resumes_and_loses_nothing() {
@@ -59,13 +72,32 @@ async fn backfill_killed_at_random_points_resumes_and_loses_nothing() {
     let mut kills = Vec::new();
     let mut finished_early = 0;
     for k in 0..KILLS {
-        // Early kills (starting, first listing page) and late ones (deep in the objects).
-        let delay = Duration::from_millis(150 + next(2500));
+        // Every fourth run is killed at a random early moment (starting, first listing page);
+        // the others once they wrote a random number of new records (mid-run, wherever the
+        // machine's speed has it by then).
+        let early = k % 4 == 0;
+        let early_delay = Duration::from_millis(50 + next(800));
+        let target = 1 + next(MAX_STEP) as usize;
+        let before = lines_in(&out);
         let stderr = std::fs::File::create(w.dir.path().join(format!("stderr-{k}"))).unwrap();
         let mut child = command().stderr(stderr).spawn().unwrap();
-        tokio::time::sleep(delay).await;
-        if child.try_wait().unwrap().is_some() {
-            finished_early += 1; // done before its kill: no more work left to kill
+        let spawned = Instant::now();
+        let done = loop {
+            if child.try_wait().unwrap().is_some() {
+                break true;
+            }
+            let due = if early {
+                spawned.elapsed() >= early_delay
+            } else {
+                lines_in(&out) >= before + target
+            };
+            if due {
+                break false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        if done {
+            finished_early += 1; // it finished before its kill: nothing left to kill
             break;
         }
         child.kill().unwrap(); // SIGKILL
@@ -75,7 +107,7 @@ async fn backfill_killed_at_random_points_resumes_and_loses_nothing() {
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
             .map(|v| v["objects_done"].as_u64().unwrap_or(0))
             .unwrap_or(0);
-        kills.push((delay, position));
+        kills.push((spawned.elapsed(), lines_in(&out) - before, position));
     }
     let last = command().stderr(Stdio::piped()).output().unwrap();
     assert!(
@@ -100,7 +132,11 @@ async fn backfill_killed_at_random_points_resumes_and_loses_nothing() {
     assert_eq!(checkpoint["complete"], true);
     assert_eq!(checkpoint["objects_done"], OBJECTS as u64);
     // The checkpoint never moved backwards.
-    assert!(kills.windows(2).all(|p| p[0].1 <= p[1].1), "{kills:?}");
+    assert!(kills.windows(2).all(|p| p[0].2 <= p[1].2), "{kills:?}");
+    assert!(
+        kills.iter().filter(|k| k.2 > 0).count() >= 3,
+        "several kills landed after progress was checkpointed: {kills:?}"
+    );
 
     // A rerun with the finished checkpoint delivers nothing.
     let before = got.lines;
@@ -114,15 +150,19 @@ async fn backfill_killed_at_random_points_resumes_and_loses_nothing() {
 
     let redone = got.lines - got.by_id.len();
     eprintln!(
-        "backfill crash: seed {seed}, {} SIGKILLs at {:?} (objects done in the checkpoint after each: {:?}), {finished_early} run(s) finished before their kill; {OBJECTS} objects, {} records; {} lines written, {redone} records redone ({:.2} %), {} torn tails; upload {uploaded:?}, total {:?}",
+        "backfill crash: seed {seed}, {} SIGKILLs (after {:?}; lines written by each killed run {:?}; objects done in the checkpoint after each {:?}), {finished_early} run(s) finished before their kill; {OBJECTS} objects, {} records; {} lines written, {redone} records redone ({:.2} %), {} torn tails; upload {uploaded:?}, total {:?}",
         kills.len(),
         kills.iter().map(|k| k.0).collect::<Vec<_>>(),
         kills.iter().map(|k| k.1).collect::<Vec<_>>(),
+        kills.iter().map(|k| k.2).collect::<Vec<_>>(),
         OBJECTS * RECORDS,
         got.lines,
         redone as f64 * 100.0 / (OBJECTS * RECORDS) as f64,
         got.torn_tails,
         started.elapsed()
     );
-    assert!(kills.len() >= 10 || finished_early > 0, "at least 10 kills");
+    assert!(
+        kills.len() >= 10,
+        "at least 10 kills ({finished_early} run(s) finished early)"
+    );
 }

@@ -206,15 +206,31 @@ fn run(args: BackfillArgs) -> Result<ExitCode, Failure> {
         let clients = job.connector().clients().clone();
         let region = job.connector().config().region.clone();
         let mut lister = Lister::new(clients.s3.clone(), selection.clone(), resumed.position.clone());
-        // Fail early, naming the bucket and the permission, when the bucket cannot be listed.
-        let any = lister.probe().await.map_err(|e| Failure(1, e.to_string()))?;
-        if !any && resumed.position.is_none() {
-            eprintln!(
-                "{NAME}: bucket '{}' has no objects under {}: nothing to backfill",
+        let allowed = &job.connector().config().buckets;
+        if !allowed.is_empty() && !allowed.contains(&selection.bucket) {
+            return Err(usage(format!(
+                "bucket '{}' is not in the connector's buckets ({}): add it to `buckets` in {}",
                 selection.bucket,
-                prefixes(&selection)
-            );
+                allowed.join(", "),
+                args.config.display()
+            )));
         }
+        // Fail early, naming the bucket and the permission, when the bucket cannot be listed.
+        lister.probe().await.map_err(|e| Failure(1, e.to_string()))?;
+        let nothing = |counts: &ListingCounts| {
+            if counts.listed == 0 && resumed.position.is_none() {
+                eprintln!(
+                    "{NAME}: bucket '{}' has no objects under {}{}: nothing to backfill",
+                    selection.bucket,
+                    prefixes(&selection),
+                    if selection.has_time_range() || selection.start_after.is_some() {
+                        " in the selected range"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        };
         let shutdown = CancellationToken::new();
         tokio::spawn(signals(shutdown.clone()));
 
@@ -225,6 +241,7 @@ fn run(args: BackfillArgs) -> Result<ExitCode, Failure> {
             let result = forward_to_queue(&mut lister, &target, &region, &mut checkpoint, &shutdown).await;
             let requests = target.requests().plus(&lister.requests());
             let counts = lister.counts().clone();
+            nothing(&counts);
             eprintln!("{NAME}: {}; sent {} messages to {} with {} SendMessageBatch requests",
                 listing_line(&counts, requests.list_objects_v2),
                 result.as_ref().map(|r| r.sent).unwrap_or(0),
@@ -295,6 +312,7 @@ fn run(args: BackfillArgs) -> Result<ExitCode, Failure> {
             Err(e) => return Err(Failure(1, e.to_string())),
         };
         let stats = report.stats;
+        nothing(&queue.counts());
         eprintln!("{NAME}: done: {}", status(&stats, &queue, &job));
         if let Some(path) = &args.stats {
             let mut value = serde_json::to_value(stats).unwrap_or_default();
