@@ -186,9 +186,21 @@ async fn bad_input_is_named_with_the_exit_codes_of_collect() {
     check(&["--key-date", "%d/%m/%Y"], &w.bucket, 2, "--key-date");
     check(
         &[],
-        "no-such-bucket-here",
-        1,
-        "bucket 'no-such-bucket-here' cannot be listed: no such bucket",
+        "other-bucket",
+        2,
+        "bucket 'other-bucket' is not in the connector's buckets",
+    );
+    // Without an allow-list any bucket may be named; one that does not exist cannot be listed.
+    let open = w.dir.path().join("open.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let allow_list = format!("buckets = [\"{}\"]\n", w.bucket);
+    std::fs::write(&open, text.replace(&allow_list, "")).unwrap();
+    let o = backfill(&open, "no-such-bucket-here", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bucket 'no-such-bucket-here' cannot be listed: no such bucket"),
+        "{}",
+        stderr(&o)
     );
     let ckpt = w.dir.path().join("corrupt.checkpoint");
     std::fs::write(&ckpt, "not json").unwrap();
