@@ -13,7 +13,9 @@ use s3conn_aws::{
 use s3conn_core::route::Router;
 use s3conn_core::sink::DirectoryDeadLetterSink;
 use s3conn_core::{ByteBudget, RunReport};
-use s3conn_core::{DeadLetterSink, LogSource, Pipeline, PipelineConfig, PipelineError, Sink};
+use s3conn_core::{
+    DeadLetterSink, LogSource, Pipeline, PipelineConfig, PipelineError, Queue, Sink,
+};
 use tokio_util::sync::CancellationToken;
 
 use s3conn_sources::ResolveError;
@@ -181,9 +183,20 @@ impl ConnectorJob {
         sink: Arc<dyn Sink>,
         dead_letter: &DeadLetterDestination,
     ) -> Result<Pipeline, ConnectorJobError> {
+        self.pipeline_from(self.connector.queue(), sink, dead_letter)
+    }
+
+    /// The pipeline from another queue (a backfill's listing) to `sink`, with this job's source,
+    /// store, filters and settings: the connector's source resolution is shared.
+    pub fn pipeline_from(
+        &self,
+        queue: Arc<dyn Queue>,
+        sink: Arc<dyn Sink>,
+        dead_letter: &DeadLetterDestination,
+    ) -> Result<Pipeline, ConnectorJobError> {
         let mut builder = self
             .connector
-            .routed_pipeline(self.router.clone(), sink)
+            .pipeline_from(queue, self.router.clone(), sink)
             .config(self.config.clone())
             .dead_letter(self.dead_letter(dead_letter)?);
         if let Some(budget) = &self.budget {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use s3conn_core::filter::RecordFilters;
 use s3conn_core::pipeline::PipelineBuilder;
-use s3conn_core::{LogSource, Pipeline, PipelineConfig, Router, Sink};
+use s3conn_core::{LogSource, Pipeline, PipelineConfig, Queue, Router, Sink};
 
 use crate::config::{AwsClients, ConfigError, ConnectorConfig};
 use crate::connectivity::{check_connectivity_with, ConnectivityReport};
@@ -140,7 +140,18 @@ impl Connector {
     /// A pipeline builder like [`Connector::pipeline`] whose objects are routed by key (the
     /// configuration's `[[routes]]`, resolved by the caller into `router`).
     pub fn routed_pipeline(&self, router: Router, sink: Arc<dyn Sink>) -> PipelineBuilder {
-        Pipeline::routed_builder(self.queue.clone(), self.store.clone(), router, sink)
+        self.pipeline_from(self.queue.clone(), router, sink)
+    }
+
+    /// The same from another queue (a backfill's [`crate::listing::ListingQueue`]): this
+    /// connector's store, filters and settings.
+    pub fn pipeline_from(
+        &self,
+        queue: Arc<dyn Queue>,
+        router: Router,
+        sink: Arc<dyn Sink>,
+    ) -> PipelineBuilder {
+        Pipeline::routed_builder(queue, self.store.clone(), router, sink)
             .filters(self.filters.clone())
             .config(self.pipeline_config())
     }

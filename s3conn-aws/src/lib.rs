@@ -16,6 +16,7 @@ pub mod connector;
 pub mod dead_letter;
 pub mod error;
 pub mod http_client;
+pub mod listing;
 pub mod requests;
 pub mod retry;
 pub mod s3;

@@ -27,10 +27,12 @@ pub(crate) enum Api {
     SendMessageBatch,
     /// `s3:GetObject`.
     GetObject,
+    /// `s3:ListObjectsV2` (backfill listings).
+    ListObjectsV2,
 }
 
 impl Api {
-    const COUNT: usize = 7;
+    const COUNT: usize = 8;
 
     fn index(self) -> usize {
         self as usize
@@ -64,6 +66,7 @@ impl RequestCounter {
             send_message: self.get(Api::SendMessage),
             send_message_batch: self.get(Api::SendMessageBatch),
             get_object: self.get(Api::GetObject),
+            list_objects_v2: self.get(Api::ListObjectsV2),
         }
     }
 }
@@ -85,6 +88,8 @@ pub struct RequestCounts {
     pub send_message_batch: u64,
     /// `s3:GetObject`.
     pub get_object: u64,
+    /// `s3:ListObjectsV2` (backfill listings).
+    pub list_objects_v2: u64,
 }
 
 impl RequestCounts {
@@ -110,6 +115,7 @@ impl RequestCounts {
             send_message: self.send_message + other.send_message,
             send_message_batch: self.send_message_batch + other.send_message_batch,
             get_object: self.get_object + other.get_object,
+            list_objects_v2: self.list_objects_v2 + other.list_objects_v2,
         }
     }
 }
@@ -127,7 +133,11 @@ impl fmt::Display for RequestCounts {
             self.send_message,
             self.send_message_batch,
             self.get_object,
-        )
+        )?;
+        if self.list_objects_v2 > 0 {
+            write!(f, ", ListObjectsV2 {}", self.list_objects_v2)?;
+        }
+        Ok(())
     }
 }
 

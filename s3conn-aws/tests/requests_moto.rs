@@ -57,6 +57,7 @@ async fn every_queue_request_is_counted_once_by_api() {
             send_message: 1,
             send_message_batch: 3,
             get_object: 0,
+            list_objects_v2: 0,
         }
     );
     assert!(receives >= 3);

@@ -358,9 +358,7 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// Builds the S3 event notification body for one object (used by replay and tests).
 pub fn s3_event_body(bucket: &str, key: &str, size: u64, etag: Option<&str>) -> String {
-    let encoded: String = percent_encoding::utf8_percent_encode(key, KEY_ENCODE)
-        .to_string()
-        .replace("%20", "+");
+    let encoded = encode_key(key);
     serde_json::json!({
         "Records": [{
             "eventVersion": "2.1",
@@ -373,6 +371,14 @@ pub fn s3_event_body(bucket: &str, key: &str, size: u64, etag: Option<&str>) -> 
         }]
     })
     .to_string()
+}
+
+/// Encodes an object key as S3 event notifications carry it: `%XX` escapes, a space as `+`
+/// (the inverse of [`decode_key`]).
+pub fn encode_key(key: &str) -> String {
+    percent_encoding::utf8_percent_encode(key, KEY_ENCODE)
+        .to_string()
+        .replace("%20", "+")
 }
 
 const KEY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC

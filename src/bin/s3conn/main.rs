@@ -2,6 +2,7 @@
 //!
 //! - `s3conn replay PATH...` runs the whole pipeline over local files (no AWS needed).
 //! - `s3conn collect --config FILE` runs a connector against SQS and S3.
+//! - `s3conn backfill --config FILE --bucket B` reads what is already in a bucket.
 //! - `s3conn test --config FILE` checks a connector's credentials and connectivity.
 //! - `s3conn sources` lists the log sources.
 //!
@@ -9,6 +10,7 @@
 //! or kept messages, 2 on a usage or configuration error, 141 when stdout was closed (as a Unix
 //! tool killed by SIGPIPE under `| head`).
 
+mod backfill;
 mod closed_stdout;
 mod collect;
 mod collect_many;
@@ -53,6 +55,9 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Run a connector against SQS and S3 until interrupted (or, with --drain, until the queue is empty).
     Collect(collect::CollectArgs),
+    /// Read the objects already in a bucket through a connector's pipeline (or send them to a
+    /// queue for collect workers), resumable with a checkpoint.
+    Backfill(backfill::BackfillArgs),
     /// Check a connector's credentials and connectivity with the permissions it will use.
     Test(collect::TestArgs),
     /// List the log sources.
@@ -143,6 +148,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::main(args),
         Command::Collect(args) => collect::collect(args),
         Command::Test(args) => collect::test(args),
+        Command::Backfill(args) => backfill::backfill(args),
     }
 }
 
