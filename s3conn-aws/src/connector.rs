@@ -25,7 +25,7 @@ use s3conn_core::pipeline::PipelineBuilder;
 use s3conn_core::{LogSource, Pipeline, PipelineConfig, Sink};
 
 use crate::config::{AwsClients, ConfigError, ConnectorConfig};
-use crate::connectivity::{check_connectivity_with, ConnectivityReport};
+use crate::connectivity::{check_connectivity_on, ConnectivityReport};
 use crate::requests::RequestCounts;
 use crate::s3::S3ObjectStore;
 use crate::sqs::SqsQueue;
@@ -98,7 +98,7 @@ impl Connector {
 
     /// The connection test (changes nothing; see [`crate::connectivity`]).
     pub async fn test(&self) -> ConnectivityReport {
-        check_connectivity_with(&self.config, &self.clients.sqs, &self.clients.s3).await
+        check_connectivity_on(&self.config, &self.clients.sqs, self.store.bucket_clients()).await
     }
 
     /// The pipeline settings this configuration implies (production defaults otherwise).
