@@ -229,6 +229,7 @@ async fn test_names_the_bucket_that_fails_and_the_permission() {
 
     // Without its role, the remote bucket is forbidden to the reader; the own bucket passes.
     let report = s3conn_aws::check_connectivity(&config(BucketConfig::new(&t.remote))).await;
+    eprintln!("{report}");
     assert_eq!(
         failures(&report),
         vec![(
@@ -251,6 +252,7 @@ async fn test_names_the_bucket_that_fails_and_the_permission() {
     // With the role but the wrong external id: the role cannot be assumed, and the report says so.
     let wrong = BucketConfig::new(&t.remote).role(RoleConfig::new(&t.role).external_id("wrong"));
     let report = s3conn_aws::check_connectivity(&config(wrong)).await;
+    eprintln!("{report}");
     let f = failures(&report);
     assert_eq!(f.len(), 1, "{report}");
     assert_eq!(
@@ -258,7 +260,9 @@ async fn test_names_the_bucket_that_fails_and_the_permission() {
         ("sts:AssumeRole", remote.as_str()),
         "{report}"
     );
-    assert!(report.to_string().contains(&t.role), "{report}");
+    let text = report.to_string();
+    assert!(text.contains(&t.role), "{text}");
+    assert!(text.contains("check the role's trust policy"), "{text}");
 }
 
 #[tokio::test]

@@ -16,22 +16,59 @@ struct Via {
 }
 
 impl Via {
-    fn describe(&self) -> String {
-        let who = match &self.role {
+    fn who(&self) -> String {
+        match &self.role {
             Some(arn) => format!("role {arn}"),
             None => "the store's credentials".to_string(),
-        };
-        format!("with {who} in {} ({})", self.region, self.source.describe())
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "with {} in {} ({})",
+            self.who(),
+            self.region,
+            self.source.describe()
+        )
     }
 }
 
-/// A failed check of `permission` on `resource`, its message saying how the bucket was addressed.
-fn failed(permission: &str, resource: &str, via: &Via, err: &AwsError) -> Check {
+/// What to do about a failure of `permission` on `bucket`, when more can be said than the class's
+/// general advice.
+fn recommendation(permission: &str, bucket: &str, via: &Via, err: &AwsError) -> Option<String> {
+    match (permission, err.kind) {
+        ("sts:AssumeRole", _) => Some(format!(
+            "The {} could not be assumed: allow the store's identity sts:AssumeRole on it, and \
+             check the role's trust policy (its principal names the store's identity; \
+             sts:ExternalId matches role_external_id).",
+            via.who()
+        )),
+        ("s3:ListBucket", AwsErrorKind::PermissionDenied) => Some(format!(
+            "Grant s3:ListBucket on arn:aws:s3:::{bucket} to {} (in its IAM policy, and in the \
+             bucket policy when the bucket is in another account).",
+            via.who()
+        )),
+        ("s3:GetObject", AwsErrorKind::PermissionDenied) => Some(format!(
+            "Grant s3:GetObject (and s3:GetObjectVersion) on arn:aws:s3:::{bucket}/* to {} (in \
+             its IAM policy, and in the bucket policy when the bucket is in another account).",
+            via.who()
+        )),
+        _ => None,
+    }
+}
+
+/// A failed check of `permission` on `bucket`, its message saying how the bucket was addressed.
+fn failed(permission: &str, bucket: &str, via: &Via, err: &AwsError) -> Check {
     let mut failure = CheckFailure::from(err);
     failure.message = format!("{}: {}", via.describe(), failure.message);
+    if !failure.kms_denied {
+        if let Some(r) = recommendation(permission, bucket, via, err) {
+            failure.recommendation = r;
+        }
+    }
     Check {
         permission: permission.into(),
-        resource: resource.into(),
+        resource: format!("s3://{bucket}"),
         outcome: CheckOutcome::Failed(failure),
     }
 }
@@ -78,7 +115,7 @@ pub(super) async fn check_bucket(
             Ok(c) => c,
             Err(e) => {
                 return vec![
-                    failed("sts:AssumeRole", &resource, &via, &e),
+                    failed("sts:AssumeRole", bucket, &via, &e),
                     skipped("s3:ListBucket, s3:GetObject", &resource, "no credentials"),
                 ]
             }
@@ -117,7 +154,7 @@ pub(super) async fn check_bucket(
             } else {
                 ("s3:ListBucket", "the bucket could not be listed")
             };
-            let mut checks = vec![failed(permission, &resource, &via, &e)];
+            let mut checks = vec![failed(permission, bucket, &via, &e)];
             if permission == "sts:AssumeRole" {
                 checks.push(skipped("s3:ListBucket", &resource, reason));
             }
@@ -181,7 +218,7 @@ pub(super) async fn check_bucket(
                         } else {
                             "s3:GetObject"
                         },
-                        &resource,
+                        bucket,
                         &via,
                         &err,
                     ),
