@@ -171,21 +171,22 @@ impl BucketClients {
         {
             return Ok(c.clone());
         }
-        let mut conf = self.base.config().to_builder();
-        if region
-            != self
-                .base
-                .config()
-                .region()
-                .map(Region::as_ref)
-                .unwrap_or("")
-        {
-            conf = conf.region(Region::new(region.to_string()));
-        }
-        if let Some(role) = &role {
-            conf = conf.credentials_provider(self.role_credentials(bucket, role).await?);
-        }
-        let client = aws_sdk_s3::Client::from_conf(conf.build());
+        let base_region = self.base.config().region().map(Region::as_ref);
+        let client = match &role {
+            // The store's own client already is this one.
+            None if base_region == Some(region) => self.base.clone(),
+            _ => {
+                let mut conf = self
+                    .base
+                    .config()
+                    .to_builder()
+                    .region(Region::new(region.to_string()));
+                if let Some(role) = &role {
+                    conf = conf.credentials_provider(self.role_credentials(bucket, role).await?);
+                }
+                aws_sdk_s3::Client::from_conf(conf.build())
+            }
+        };
         self.clients
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
