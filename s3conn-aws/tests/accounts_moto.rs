@@ -334,3 +334,68 @@ async fn a_bucket_in_another_region_is_read_in_the_region_its_notification_names
         vec![(None, "eu-west-1".to_string())]
     );
 }
+
+#[tokio::test]
+async fn the_queue_is_read_through_its_own_role() {
+    let moto = Moto::start();
+    let clients = moto.clients().await;
+    let queue_name = unique("q");
+    let url = moto.create_queue(&clients, &queue_name).await;
+    let bucket = unique("logs");
+    moto.create_bucket(&clients, &bucket).await;
+    moto.notify(&clients, &bucket, &queue_name).await;
+    moto.put(&clients, &bucket, "a.ndjson", lines("q", 2)).await;
+
+    // The keys may read the bucket and assume roles; only the role may use the queue.
+    let user_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*"], "Resource": bucket_arns(&bucket)},
+        {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": "*"}]})
+    .to_string();
+    let (k, s) = moto.create_user_with_key("collector", &user_policy).await;
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/collector")}}]})
+    .to_string();
+    moto.iam(&[
+        ("Action", "CreateRole"),
+        ("RoleName", "queue-consumer"),
+        ("AssumeRolePolicyDocument", &trust),
+    ])
+    .await;
+    moto.iam(&[
+        ("Action", "PutRolePolicy"),
+        ("RoleName", "queue-consumer"),
+        ("PolicyName", "consume"),
+        ("PolicyDocument", &policy(&["sqs:*"], &["*".to_string()])),
+    ])
+    .await;
+    moto.enforce_auth().await;
+
+    let base = || {
+        moto.config_with_keys(&url, &k, &s)
+            .buckets([bucket.clone()])
+            .multiple_logs_per_file(true)
+    };
+    let report = Connector::new(base().build().unwrap())
+        .await
+        .unwrap()
+        .test()
+        .await;
+    assert_eq!(
+        failures(&report)
+            .iter()
+            .map(|f| f.0.as_str())
+            .collect::<Vec<_>>(),
+        vec!["sqs:ReceiveMessage"],
+        "{report}"
+    );
+
+    let role = RoleConfig::new(format!("arn:aws:iam::{ACCOUNT}:role/queue-consumer"));
+    let connector = Connector::new(base().queue_role(role).build().unwrap())
+        .await
+        .unwrap();
+    let report = connector.test().await;
+    assert!(report.success, "{report}");
+    let drained = common::drain(&connector, "generic", Duration::from_secs(1)).await;
+    assert_eq!(markers(&drained), vec!["q-0", "q-1"]);
+}
