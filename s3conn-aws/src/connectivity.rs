@@ -8,12 +8,19 @@
 //!   `key_prefix`), then `s3:GetObject` of the first byte of the key listed, or of a key that does
 //!   not exist when the listing is empty (`404 NoSuchKey` then proves the permission).
 //!
+//! Each bucket is checked with its own client: its `[[buckets]]` role (a role that cannot be
+//! assumed fails `sts:AssumeRole`), in its region (a redirect to another region is followed).
+//! A KMS key refusing the read of an SSE-KMS object fails `kms:Decrypt`, and says so.
+//!
 //! Each failure is reported with its HTTP status class and a recommendation for that class.
+
+mod buckets;
 
 use std::fmt;
 
 use serde::Serialize;
 
+use crate::bucket_clients::BucketClients;
 use crate::config::ConnectorConfig;
 use crate::error::{AwsError, AwsErrorKind};
 
@@ -121,6 +128,11 @@ impl StatusClass {
     }
 }
 
+/// What to do when a KMS key refused access.
+const KMS_RECOMMENDATION: &str = "The object is encrypted with SSE-KMS and these credentials may \
+     not use its key: grant kms:Decrypt on the key's ARN in the reading identity's IAM policy and, \
+     for a key in another account, in the key policy too.";
+
 /// Why a check failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckFailure {
@@ -134,17 +146,25 @@ pub struct CheckFailure {
     pub message: String,
     /// What to do about it.
     pub recommendation: String,
+    /// Whether a KMS key refused access (an SSE-KMS object the credentials may not decrypt).
+    pub kms_denied: bool,
 }
 
 impl From<&AwsError> for CheckFailure {
     fn from(e: &AwsError) -> Self {
         let class = StatusClass::of(e.kind);
+        let kms_denied = e.is_kms_denial();
         CheckFailure {
             status_class: class,
             http_status: e.status,
             code: e.code.clone(),
             message: e.to_string(),
-            recommendation: class.recommendation().to_string(),
+            recommendation: if kms_denied {
+                KMS_RECOMMENDATION.to_string()
+            } else {
+                class.recommendation().to_string()
+            },
+            kms_denied,
         }
     }
 }
@@ -213,13 +233,12 @@ impl fmt::Display for ConnectivityReport {
                     writeln!(f, "  [skip] {} on {}: {reason}", c.permission, c.resource)?
                 }
                 CheckOutcome::Failed(x) => {
-                    writeln!(
-                        f,
-                        "  [FAIL] {} on {}: {}",
-                        c.permission,
-                        c.resource,
+                    let label = if x.kms_denied {
+                        "403 KMS key access denied"
+                    } else {
                         x.status_class.label()
-                    )?;
+                    };
+                    writeln!(f, "  [FAIL] {} on {}: {label}", c.permission, c.resource)?;
                     writeln!(f, "         {}", x.message)?;
                     writeln!(f, "         -> {}", x.recommendation)?;
                 }
@@ -232,14 +251,28 @@ impl fmt::Display for ConnectivityReport {
 /// Runs the connection test of a configuration (builds its clients first).
 pub async fn check_connectivity(config: &ConnectorConfig) -> ConnectivityReport {
     let clients = config.clients().await;
-    check_connectivity_with(config, &clients.sqs, &clients.s3).await
+    check_connectivity_on(config, &clients.sqs, &config.bucket_clients(&clients)).await
 }
 
-/// Runs the connection test with given clients.
+/// Runs the connection test with given clients (a bucket's role cannot be assumed without the
+/// store's SDK configuration: use [`check_connectivity_on`] for those).
 pub async fn check_connectivity_with(
     config: &ConnectorConfig,
     sqs: &aws_sdk_sqs::Client,
     s3: &aws_sdk_s3::Client,
+) -> ConnectivityReport {
+    let buckets = BucketClients::new(s3.clone())
+        .with_default_region(config.store_access.region.clone())
+        .with_buckets(config.bucket_settings.iter().cloned());
+    check_connectivity_on(config, sqs, &buckets).await
+}
+
+/// Runs the connection test with an SQS client and the per-bucket S3 clients: every configured
+/// bucket is checked with its own role and region.
+pub async fn check_connectivity_on(
+    config: &ConnectorConfig,
+    sqs: &aws_sdk_sqs::Client,
+    bucket_clients: &BucketClients,
 ) -> ConnectivityReport {
     let mut checks = Vec::new();
     let queue_url = config.queue_url.api_url();
@@ -281,7 +314,7 @@ pub async fn check_connectivity_with(
         });
     }
     for bucket in &config.buckets {
-        checks.extend(check_bucket(config, s3, bucket).await);
+        checks.extend(buckets::check_bucket(config, bucket_clients, bucket).await);
     }
 
     let success = queue_ok
@@ -293,105 +326,6 @@ pub async fn check_connectivity_with(
         success,
         checks,
     }
-}
-
-async fn check_bucket(
-    config: &ConnectorConfig,
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-) -> Vec<Check> {
-    let resource = format!("s3://{bucket}");
-    let listed = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .max_keys(1)
-        .set_prefix(config.key_prefix.clone())
-        .send()
-        .await;
-    let key = match listed {
-        Ok(out) => out
-            .contents()
-            .first()
-            .and_then(|o| o.key())
-            .map(str::to_string),
-        Err(e) => {
-            let failure = CheckFailure::from(&AwsError::from_sdk("s3:ListBucket", &e));
-            return vec![
-                Check {
-                    permission: "s3:ListBucket".into(),
-                    resource: resource.clone(),
-                    outcome: CheckOutcome::Failed(failure),
-                },
-                Check {
-                    permission: "s3:GetObject".into(),
-                    resource,
-                    outcome: CheckOutcome::Skipped {
-                        reason: "the bucket could not be listed".into(),
-                    },
-                },
-            ];
-        }
-    };
-    let list_check = Check {
-        permission: "s3:ListBucket".into(),
-        resource: resource.clone(),
-        outcome: CheckOutcome::Passed {
-            detail: match &key {
-                Some(k) => format!("listed; first key {k:?}"),
-                None => "listed; no object under the prefix".into(),
-            },
-        },
-    };
-    // With s3:ListBucket granted, S3 answers a missing key with 404 only when s3:GetObject is
-    // granted too (403 otherwise), so a probe key tests the permission when the bucket is empty.
-    let (probe, existing) = match key {
-        Some(k) => (k, true),
-        None => (
-            format!(
-                "{}s3conn-connection-test-{}",
-                config.key_prefix.clone().unwrap_or_default(),
-                fastrand::u64(..)
-            ),
-            false,
-        ),
-    };
-    let got = s3
-        .get_object()
-        .bucket(bucket)
-        .key(&probe)
-        .range("bytes=0-0")
-        .send()
-        .await;
-    let outcome = match got {
-        Ok(_) => CheckOutcome::Passed {
-            detail: format!("read the first byte of {probe:?}"),
-        },
-        Err(e) => {
-            let err = AwsError::from_sdk("s3:GetObject", &e);
-            if !existing
-                && err.kind == AwsErrorKind::NotFound
-                && err.code.as_deref() != Some("NoSuchBucket")
-            {
-                CheckOutcome::Passed {
-                    detail: "permitted (probe of a missing key answered 404)".into(),
-                }
-            } else if existing && err.status == Some(416) {
-                CheckOutcome::Passed {
-                    detail: format!("permitted ({probe:?} is empty)"),
-                }
-            } else {
-                CheckOutcome::Failed(CheckFailure::from(&err))
-            }
-        }
-    };
-    vec![
-        list_check,
-        Check {
-            permission: "s3:GetObject".into(),
-            resource,
-            outcome,
-        },
-    ]
 }
 
 #[cfg(test)]

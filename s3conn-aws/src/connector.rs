@@ -24,8 +24,8 @@ use s3conn_core::pipeline::PipelineBuilder;
 use s3conn_core::{LogSource, Pipeline, PipelineConfig, Queue, Router, Sink};
 
 use crate::config::{AwsClients, ConfigError, ConnectorConfig};
-use crate::connectivity::{check_connectivity_with, ConnectivityReport};
 use crate::http_client::SharedHttpClient;
+use crate::connectivity::{check_connectivity_on, ConnectivityReport};
 use crate::requests::RequestCounts;
 use crate::s3::S3ObjectStore;
 use crate::sqs::SqsQueue;
@@ -53,8 +53,7 @@ impl Connector {
         config: ConnectorConfig,
         http: SharedHttpClient,
     ) -> Result<Self, ConfigError> {
-        let sdk = config.sdk_config_on(Some(http)).await;
-        let clients = config.clients_from(&sdk);
+        let clients = config.clients_on(Some(http)).await;
         Self::with_clients(config, clients)
     }
 
@@ -109,7 +108,7 @@ impl Connector {
 
     /// The connection test (changes nothing; see [`crate::connectivity`]).
     pub async fn test(&self) -> ConnectivityReport {
-        check_connectivity_with(&self.config, &self.clients.sqs, &self.clients.s3).await
+        check_connectivity_on(&self.config, &self.clients.sqs, self.store.bucket_clients()).await
     }
 
     /// The pipeline settings this configuration implies (production defaults otherwise).

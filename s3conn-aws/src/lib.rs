@@ -2,7 +2,8 @@
 //! and the connectivity check.
 //!
 //! - [`sqs::SqsQueue`] implements [`s3conn_core::Queue`] on aws-sdk-sqs.
-//! - [`s3::S3ObjectStore`] implements [`s3conn_core::ObjectStore`] on aws-sdk-s3.
+//! - [`s3::S3ObjectStore`] implements [`s3conn_core::ObjectStore`] on aws-sdk-s3;
+//!   [`bucket_clients::BucketClients`] gives it each bucket's client (role, region).
 //! - [`error`] classifies every SDK failure once; [`retry`] retries with jittered backoff;
 //!   [`requests`] counts the requests sent, by API.
 //! - [`config::ConnectorConfig`] reads a connector's TOML file and builds the SDK clients.
@@ -10,6 +11,7 @@
 //! - [`dead_letter::SqsDeadLetterSink`] sends dead-lettered items to an SQS queue.
 //! - [`connector::Connector`] wires a configuration to the queue, the store and the core pipeline.
 
+pub mod bucket_clients;
 pub mod config;
 pub mod connectivity;
 pub mod connector;
@@ -24,9 +26,11 @@ pub mod sqs;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use bucket_clients::{BucketClients, RegionSource};
 pub use config::{
-    AwsClients, ConfigError, ConnectorConfig, ConnectorConfigBuilder, CredentialsConfig, FileType,
-    Framing, QueueUrl, QueueUrlForm, Secret, DEFAULT_CONCURRENCY, DEFAULT_VISIBILITY_TIMEOUT,
+    AccessConfig, AwsClients, BucketConfig, ConfigError, ConnectorConfig, ConnectorConfigBuilder,
+    CredentialsConfig, FileType, Framing, QueueUrl, QueueUrlForm, RoleConfig, Secret,
+    DEFAULT_CONCURRENCY, DEFAULT_VISIBILITY_TIMEOUT,
 };
 pub use connectivity::{check_connectivity, ConnectivityReport, StatusClass};
 pub use connector::Connector;

@@ -6,6 +6,11 @@
 //! content (which has its own notification). The body is a stream of `Bytes`; a transfer that
 //! breaks off, or ends before `Content-Length` bytes arrived, ends the stream with
 //! [`StoreError::Transient`].
+//!
+//! Each bucket is read through [`BucketClients`]: with its own role when it has one, in its region
+//! (configured, from the notification's `awsRegion`, or discovered). A request that S3 answers
+//! with a redirect to another region (301 `PermanentRedirect`, `AuthorizationHeaderMalformed`) is
+//! sent again, once, in the region S3 names; the region is remembered for the bucket.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -17,6 +22,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use s3conn_core::{GetResult, ObjectMeta, ObjectRef, ObjectStore, StoreError};
 
+use crate::bucket_clients::BucketClients;
 use crate::error::{chain, AwsError};
 use crate::requests::{Api, RequestCounter, RequestCounts};
 use crate::retry::{RetryPolicy, RetryStats};
@@ -24,7 +30,7 @@ use crate::retry::{RetryPolicy, RetryStats};
 /// An S3 (or S3-compatible) object store accessed through an aws-sdk-s3 client.
 #[derive(Clone)]
 pub struct S3ObjectStore {
-    client: aws_sdk_s3::Client,
+    clients: BucketClients,
     retry: RetryPolicy,
     stats: Arc<RetryStats>,
     requests: Arc<RequestCounter>,
@@ -35,6 +41,7 @@ impl fmt::Debug for S3ObjectStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("S3ObjectStore")
             .field("retry", &self.retry)
+            .field("clients", &self.clients)
             .field("allowed_buckets", &self.allowed_buckets)
             .finish_non_exhaustive()
     }
@@ -43,8 +50,13 @@ impl fmt::Debug for S3ObjectStore {
 impl S3ObjectStore {
     /// A store reading through `client`, any bucket, with the default `GetObject` retry policy.
     pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self::with_bucket_clients(BucketClients::new(client))
+    }
+
+    /// A store reading each bucket with the client `clients` gives for it (its role and region).
+    pub fn with_bucket_clients(clients: BucketClients) -> Self {
         S3ObjectStore {
-            client,
+            clients,
             retry: crate::retry::RetryPolicies::default().get_object,
             stats: Arc::new(RetryStats::default()),
             requests: Arc::new(RequestCounter::default()),
@@ -70,9 +82,14 @@ impl S3ObjectStore {
         self
     }
 
-    /// The SDK client.
+    /// The SDK client of the store's own credentials and region.
     pub fn client(&self) -> &aws_sdk_s3::Client {
-        &self.client
+        self.clients.base()
+    }
+
+    /// The per-bucket clients and what is known of each bucket's region.
+    pub fn bucket_clients(&self) -> &BucketClients {
+        &self.clients
     }
 
     /// Retries made so far by this store.
@@ -119,29 +136,48 @@ impl ObjectStore for S3ObjectStore {
                 )));
             }
         }
-        let out = self
-            .retry
-            .run(&self.stats, || async {
-                self.requests.record(Api::GetObject);
-                let mut req = self
-                    .client
-                    .get_object()
-                    .bucket(&location.bucket)
-                    .key(&location.key);
-                if let Some(version) = &location.version_id {
-                    req = req.version_id(version);
-                } else if let Some(etag) = &location.etag {
-                    req = req.if_match(quote_etag(etag));
+        let located = |mut e: AwsError| {
+            e.message = format!("{location}: {}", e.message);
+            e.into_store_error()
+        };
+        let bucket = location.bucket.as_str();
+        let (mut region, _) = self.clients.region_for(bucket, location.region.as_deref());
+        let mut redirected = false;
+        let out = loop {
+            let client = self
+                .clients
+                .client(bucket, &region)
+                .await
+                .map_err(located)?;
+            let result = self
+                .retry
+                .run(&self.stats, || async {
+                    self.requests.record(Api::GetObject);
+                    let mut req = client.get_object().bucket(bucket).key(&location.key);
+                    if let Some(version) = &location.version_id {
+                        req = req.version_id(version);
+                    } else if let Some(etag) = &location.etag {
+                        req = req.if_match(quote_etag(etag));
+                    }
+                    req.send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("s3:GetObject", &e))
+                })
+                .await;
+            match result {
+                Ok(out) => break out,
+                Err(e) if !redirected && e.is_wrong_region() => {
+                    match self.clients.discover_region(bucket, &region, &e).await {
+                        Some(actual) => {
+                            region = actual;
+                            redirected = true;
+                        }
+                        None => return Err(located(e)),
+                    }
                 }
-                req.send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("s3:GetObject", &e))
-            })
-            .await
-            .map_err(|mut e| {
-                e.message = format!("{location}: {}", e.message);
-                e.into_store_error()
-            })?;
+                Err(e) => return Err(located(e)),
+            }
+        };
 
         let expected = out.content_length().and_then(|n| u64::try_from(n).ok());
         let meta = ObjectMeta {

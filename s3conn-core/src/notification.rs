@@ -93,6 +93,8 @@ struct S3Record {
     event_name: String,
     #[serde(rename = "eventSource", default)]
     event_source: Option<String>,
+    #[serde(rename = "awsRegion", default)]
+    aws_region: Option<String>,
     s3: Option<S3Entity>,
 }
 
@@ -121,12 +123,16 @@ struct S3Object {
 struct EventBridge {
     #[serde(rename = "detail-type")]
     detail_type: String,
+    #[serde(default)]
+    region: Option<String>,
     detail: EventBridgeDetail,
 }
 
 /// A Security Lake subscriber notification: an EventBridge body without `detail-type`.
 #[derive(Deserialize)]
 struct SecurityLake {
+    #[serde(default)]
+    region: Option<String>,
     detail: EventBridgeDetail,
 }
 
@@ -194,7 +200,18 @@ fn push_object(
             version_id: version_id.filter(|v| !v.is_empty() && v != "null"),
             etag: clean_etag(etag),
             size,
+            region: None,
         });
+    }
+}
+
+/// Sets the bucket region a notification names on the objects pushed since `from`.
+fn tag_region(n: &mut Notification, from: usize, region: Option<&str>) {
+    let Some(region) = region.map(str::trim).filter(|r| !r.is_empty()) else {
+        return;
+    };
+    for o in n.objects.iter_mut().skip(from) {
+        o.region = Some(region.to_owned());
     }
 }
 
@@ -268,6 +285,7 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
                 });
             };
             let key = decode_key(&s3.object.key)?;
+            let from = n.objects.len();
             push_object(
                 &mut n,
                 s3.bucket.name,
@@ -276,6 +294,7 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
                 s3.object.etag,
                 s3.object.version_id,
             );
+            tag_region(&mut n, from, record.aws_region.as_deref());
         }
         return Ok(n);
     }
@@ -297,6 +316,7 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
             o.etag,
             o.version_id,
         );
+        tag_region(&mut n, 0, event.region.as_deref());
         return Ok(n);
     }
     // Security Lake notifies its subscribers of new objects only, so no event type is given.
@@ -313,6 +333,7 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
             o.etag,
             o.version_id,
         );
+        tag_region(&mut n, 0, event.region.as_deref());
         return Ok(n);
     }
     if map.contains_key("s3Bucket") && map.contains_key("s3ObjectKey") {
@@ -480,6 +501,7 @@ mod tests {
         );
         assert_eq!(n.objects[0].size, Some(1234));
         assert_eq!(n.objects[0].etag.as_deref(), Some("e9"));
+        assert_eq!(n.objects[0].region.as_deref(), Some("us-east-1"));
         assert!(n.ignored.is_empty());
         // Without size and eTag it still names the object.
         let bare =
@@ -514,6 +536,22 @@ mod tests {
         assert_eq!(
             n.objects[0].etag.as_deref(),
             Some("b57f9512698f4b09e608f4f2a65852e5")
+        );
+    }
+
+    #[test]
+    fn the_bucket_region_is_carried_from_the_notification() {
+        let body = r#"{"Records":[
+          {"eventSource":"aws:s3","awsRegion":"eu-west-1","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b1"},"object":{"key":"a","size":1}}},
+          {"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b2"},"object":{"key":"b","size":1}}}]}"#;
+        let n = parse(body).unwrap();
+        assert_eq!(n.objects[0].region.as_deref(), Some("eu-west-1"));
+        assert_eq!(n.objects[1].region, None);
+        let eb = r#"{"detail-type":"Object Created","source":"aws.s3","region":"ap-south-1",
+          "detail":{"bucket":{"name":"b"},"object":{"key":"k","size":1}}}"#;
+        assert_eq!(
+            parse(eb).unwrap().objects[0].region.as_deref(),
+            Some("ap-south-1")
         );
     }
 

@@ -26,6 +26,10 @@ pub struct ObjectRef {
     /// Size the notification announces, when it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// AWS region of the bucket, when the notification names it (`awsRegion`, EventBridge
+    /// `region`); a store may use it to address the bucket without a redirect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl ObjectRef {
@@ -37,7 +41,14 @@ impl ObjectRef {
             version_id: None,
             etag: None,
             size: None,
+            region: None,
         }
+    }
+
+    /// The same object, in the bucket region `region`.
+    pub fn in_region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
     }
 }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 use s3conn_core::decode::{FileType, Framing};
 use s3conn_core::filter::FilterSpec;
 
+use super::access::{RawAccess, RoleConfig};
+use super::buckets::{BucketConfig, RawBucketEntry};
 use super::error::ConfigError;
 use super::raw::{DurationValue, RawConfig};
 use super::secret::Secret;
@@ -156,7 +158,59 @@ impl ConnectorConfigBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.raw.buckets = Some(buckets.into_iter().map(Into::into).collect());
+        let names = buckets.into_iter().map(|b| RawBucketEntry::from(b.into()));
+        self.raw.buckets = Some(names.collect());
+        self
+    }
+
+    /// A bucket with its own role or region (`[[buckets]]`); it joins the allow-list.
+    pub fn bucket(mut self, bucket: BucketConfig) -> Self {
+        self.raw
+            .buckets
+            .get_or_insert_with(Vec::new)
+            .push(bucket.into());
+        self
+    }
+
+    /// Static credentials of the queue only (`[queue]`).
+    pub fn queue_static_credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+    ) -> Self {
+        let q = self.raw.queue.get_or_insert_with(RawAccess::default);
+        q.access_key_id = Some(access_key_id.into());
+        q.secret_access_key = Some(Secret::new(secret_access_key));
+        self
+    }
+
+    /// Static credentials of the store only (`[store]`).
+    pub fn store_static_credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+    ) -> Self {
+        let s = self.raw.store.get_or_insert_with(RawAccess::default);
+        s.access_key_id = Some(access_key_id.into());
+        s.secret_access_key = Some(Secret::new(secret_access_key));
+        self
+    }
+
+    /// A role the queue's requests assume (`[queue] role_arn`).
+    pub fn queue_role(mut self, role: RoleConfig) -> Self {
+        set_role(self.raw.queue.get_or_insert_with(RawAccess::default), role);
+        self
+    }
+
+    /// A role the store's requests assume (`[store] role_arn`).
+    pub fn store_role(mut self, role: RoleConfig) -> Self {
+        set_role(self.raw.store.get_or_insert_with(RawAccess::default), role);
+        self
+    }
+
+    /// The store's region: of a bucket whose region is not otherwise known (`[store] region`).
+    pub fn store_region(mut self, region: impl Into<String>) -> Self {
+        self.raw.store.get_or_insert_with(RawAccess::default).region = Some(region.into());
         self
     }
 
@@ -170,4 +224,11 @@ impl ConnectorConfigBuilder {
     pub fn build(self) -> Result<ConnectorConfig, ConfigError> {
         self.raw.validate()
     }
+}
+
+/// Writes `role` into a `[queue]` or `[store]` table.
+fn set_role(access: &mut RawAccess, role: RoleConfig) {
+    access.role_arn = Some(role.arn);
+    access.role_external_id = role.external_id;
+    access.role_session_name = role.session_name;
 }

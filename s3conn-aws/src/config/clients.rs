@@ -8,19 +8,24 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
+use super::access::{AccessConfig, RoleConfig};
 use super::queue_url::QueueUrlForm;
 use super::secret::CredentialsConfig;
 use super::ConnectorConfig;
+use crate::bucket_clients::BucketClients;
 use crate::s3::S3ObjectStore;
 use crate::sqs::SqsQueue;
 
 /// The SDK clients a connector uses.
 #[derive(Debug, Clone)]
 pub struct AwsClients {
-    /// SQS client.
+    /// SQS client (the queue's credentials and region).
     pub sqs: aws_sdk_sqs::Client,
-    /// S3 client (path-style addressing when an endpoint is configured).
+    /// S3 client (the store's credentials and region; path-style addressing when an endpoint is
+    /// configured).
     pub s3: aws_sdk_s3::Client,
+    /// The store's SDK configuration: the credentials a bucket's own role is assumed with.
+    pub store_sdk: SdkConfig,
 }
 
 impl ConnectorConfig {
@@ -36,17 +41,28 @@ impl ConnectorConfig {
         self.sqs_endpoint()
     }
 
-    /// Loads the shared SDK configuration: region, credentials (static, default chain, assumed
-    /// role), timeouts, and no SDK-level retries (this crate's [`crate::retry`] policies retry).
+    /// The queue's SDK configuration (see [`Self::access_sdk_config`]).
     pub async fn sdk_config(&self) -> SdkConfig {
-        self.sdk_config_on(None).await
+        self.access_sdk_config(&self.queue_access).await
     }
 
-    /// [`Self::sdk_config`] on a given HTTP client (one connection pool shared by several
-    /// connectors, see [`crate::http_client`]), or the SDK's default when `None`.
-    pub async fn sdk_config_on(&self, http: Option<SharedHttpClient>) -> SdkConfig {
+    /// Loads the SDK configuration of one side (see [`Self::access_sdk_config_on`]).
+    pub async fn access_sdk_config(&self, access: &AccessConfig) -> SdkConfig {
+        self.access_sdk_config_on(access, None).await
+    }
+
+    /// Loads the SDK configuration of one side: region, credentials (static, default chain,
+    /// assumed role), timeouts, and no SDK-level retries (this crate's [`crate::retry`] policies
+    /// retry). With an `endpoint_url`, STS requests (role assumption) go there too. On a given
+    /// HTTP client (one connection pool shared by several connectors, see
+    /// [`crate::http_client`]), or the SDK's default when `None`.
+    pub async fn access_sdk_config_on(
+        &self,
+        access: &AccessConfig,
+        http: Option<SharedHttpClient>,
+    ) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(self.region.clone()))
+            .region(Region::new(access.region.clone()))
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
@@ -58,11 +74,14 @@ impl ConnectorConfig {
         if let Some(http) = http {
             loader = loader.http_client(http);
         }
+        if let Some(ep) = self.s3_endpoint() {
+            loader = loader.endpoint_url(ep);
+        }
         if let CredentialsConfig::Static {
             access_key_id,
             secret_access_key,
             session_token,
-        } = &self.credentials
+        } = &access.credentials
         {
             loader = loader.credentials_provider(aws_credential_types::Credentials::new(
                 access_key_id.clone(),
@@ -73,44 +92,48 @@ impl ConnectorConfig {
             ));
         }
         let base = loader.load().await;
-        let Some(role) = &self.role_arn else {
-            return base;
-        };
-        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.clone())
-            .session_name(
-                self.role_session_name
-                    .clone()
-                    .unwrap_or_else(|| session_name_for(&self.name)),
-            )
-            .configure(&base);
-        if let Some(id) = &self.role_external_id {
-            builder = builder.external_id(id.clone());
+        match &access.role {
+            Some(role) => with_role(&base, role, &session_name_for(&self.name)).await,
+            None => base,
         }
-        let provider = builder.build().await;
-        base.to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(provider))
-            .build()
     }
 
-    /// Builds the SQS and S3 clients from [`Self::sdk_config`].
+    /// Builds the SQS client from the queue's settings and the S3 client from the store's.
     pub async fn clients(&self) -> AwsClients {
-        let sdk = self.sdk_config().await;
-        self.clients_from(&sdk)
+        self.clients_on(None).await
     }
 
-    /// Builds the SQS and S3 clients from a loaded SDK configuration.
+    /// [`Self::clients`] on a given HTTP client (shared by several connectors), or the SDK's
+    /// default when `None`.
+    pub async fn clients_on(&self, http: Option<SharedHttpClient>) -> AwsClients {
+        let queue = self.access_sdk_config_on(&self.queue_access, http.clone()).await;
+        let store = if self.store_access == self.queue_access {
+            queue.clone()
+        } else {
+            self.access_sdk_config_on(&self.store_access, http).await
+        };
+        self.clients_from_each(&queue, &store)
+    }
+
+    /// Builds the SQS and S3 clients from one loaded SDK configuration.
     pub fn clients_from(&self, sdk: &SdkConfig) -> AwsClients {
-        let mut sqs = aws_sdk_sqs::config::Builder::from(sdk);
+        self.clients_from_each(sdk, sdk)
+    }
+
+    /// Builds the SQS client from `queue` and the S3 client from `store`.
+    pub fn clients_from_each(&self, queue: &SdkConfig, store: &SdkConfig) -> AwsClients {
+        let mut sqs = aws_sdk_sqs::config::Builder::from(queue);
         if let Some(ep) = self.sqs_endpoint() {
             sqs = sqs.endpoint_url(ep);
         }
-        let mut s3 = aws_sdk_s3::config::Builder::from(sdk);
+        let mut s3 = aws_sdk_s3::config::Builder::from(store);
         if let Some(ep) = self.s3_endpoint() {
             s3 = s3.endpoint_url(ep).force_path_style(true);
         }
         AwsClients {
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            store_sdk: store.clone(),
         }
     }
 
@@ -119,19 +142,58 @@ impl ConnectorConfig {
         SqsQueue::new(clients.sqs.clone(), self.queue_url.api_url())
     }
 
-    /// The object store of this connector on these clients (bucket allow-list applied).
+    /// The object store of this connector on these clients: the bucket allow-list applied, each
+    /// `[[buckets]]` entry read with its own role and region.
     pub fn store(&self, clients: &AwsClients) -> S3ObjectStore {
-        let store = S3ObjectStore::new(clients.s3.clone());
+        let store = S3ObjectStore::with_bucket_clients(self.bucket_clients(clients));
         if self.buckets.is_empty() {
             store
         } else {
             store.with_allowed_buckets(self.buckets.iter().cloned())
         }
     }
+
+    /// The per-bucket S3 clients of this connector: built lazily per (role, region) and cached.
+    pub fn bucket_clients(&self, clients: &AwsClients) -> BucketClients {
+        BucketClients::new(clients.s3.clone())
+            .with_default_region(self.store_access.region.clone())
+            .with_buckets(self.bucket_settings.iter().cloned())
+            .with_role_base(clients.store_sdk.clone(), session_name_for(&self.name))
+    }
+}
+
+/// `base` with its credentials replaced by those of `role`, assumed with `base`'s credentials
+/// through STS (lazily, on the first request; the SDK refreshes them before they expire).
+pub(crate) async fn with_role(
+    base: &SdkConfig,
+    role: &RoleConfig,
+    default_session: &str,
+) -> SdkConfig {
+    let provider = role_provider(base, role, default_session).await;
+    base.to_builder().credentials_provider(provider).build()
+}
+
+/// The credentials of `role`, assumed with `base`'s credentials.
+pub(crate) async fn role_provider(
+    base: &SdkConfig,
+    role: &RoleConfig,
+    default_session: &str,
+) -> SharedCredentialsProvider {
+    let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
+        .session_name(
+            role.session_name
+                .clone()
+                .unwrap_or_else(|| default_session.to_string()),
+        )
+        .configure(base);
+    if let Some(id) = &role.external_id {
+        builder = builder.external_id(id.clone());
+    }
+    SharedCredentialsProvider::new(builder.build().await)
 }
 
 /// A role session name from a connector name: at most 64 of `[\w+=,.@-]`.
-fn session_name_for(name: &str) -> String {
+pub(crate) fn session_name_for(name: &str) -> String {
     let mut s: String = format!("s3conn-{name}")
         .chars()
         .map(|c| {

@@ -6,6 +6,15 @@
 #![doc = include_str!("example.toml")]
 //! ```
 //!
+//! ## Several accounts
+//! The queue and the store may each have their own keys, role and region (`[queue]`, `[store]`),
+//! and each bucket its own role and region (`[[buckets]]`); see [`AccessConfig`] and
+//! [`BucketConfig`]:
+//!
+//! ```toml
+#![doc = include_str!("example-accounts.toml")]
+//! ```
+//!
 //! ## `idle_interval`: latency against cost
 //! After a receive that returned no message (a 20-second long poll, so the queue was empty for 20
 //! seconds), the connector waits `idle_interval` before polling again. The default, 0, is
@@ -20,7 +29,13 @@
 //! (`queue_url.rs`), the raw TOML form (`raw.rs`) and its validation (`validate.rs`), the SDK
 //! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`), [`ConfigError`]
 //! (`error.rs`) and [`RouteConfig`] (`routes.rs`: `[[routes]]` and `unmatched`).
+//! (`queue_url.rs`), [`AccessConfig`] of the `[queue]` and `[store]` tables (`access.rs`),
+//! [`BucketConfig`] of `[[buckets]]` (`buckets.rs`), the raw TOML form (`raw.rs`) and its validation (`validate.rs`), the SDK
+//! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`) and [`ConfigError`]
+//! (`error.rs`).
 
+mod access;
+mod buckets;
 mod builder;
 mod clients;
 mod error;
@@ -31,6 +46,8 @@ mod secret;
 mod validate;
 
 #[cfg(test)]
+mod accounts_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
@@ -39,7 +56,10 @@ use std::time::Duration;
 pub use s3conn_core::decode::{DecoderConfig, FileType, Framing};
 use s3conn_core::filter::{FilterSpec, ObjectFilter};
 
+pub use access::{AccessConfig, RoleConfig};
+pub use buckets::BucketConfig;
 pub use builder::ConnectorConfigBuilder;
+pub(crate) use clients::role_provider;
 pub use clients::AwsClients;
 pub use error::ConfigError;
 pub use queue_url::{is_region, QueueUrl, QueueUrlForm};
@@ -110,6 +130,12 @@ pub struct ConnectorConfig {
     pub routes: Vec<RouteConfig>,
     /// What happens to an object no route takes (default `dead_letter`; only with `routes`).
     pub unmatched: Unmatched,
+    /// Credentials, role and region of the queue (`[queue]`, falling back to the top level).
+    pub queue_access: AccessConfig,
+    /// Credentials, role and region of the store (`[store]`, falling back to the top level).
+    pub store_access: AccessConfig,
+    /// Buckets given as `[[buckets]]` tables: their own role and region (all are in `buckets`).
+    pub bucket_settings: Vec<BucketConfig>,
 }
 
 impl ConnectorConfig {

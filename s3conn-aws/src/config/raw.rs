@@ -7,6 +7,8 @@ use s3conn_core::filter::FilterSpec;
 use s3conn_core::route::Unmatched;
 use serde::Deserialize;
 
+use super::access::RawAccess;
+use super::buckets::RawBucketEntry;
 use super::error::{invalid, ConfigError};
 use super::routes::RawRoute;
 use super::secret::Secret;
@@ -73,9 +75,11 @@ pub(super) struct RawConfig {
     pub(super) concurrency: Option<usize>,
     pub(super) visibility_timeout: Option<DurationValue>,
     pub(super) idle_interval: Option<DurationValue>,
-    pub(super) buckets: Option<Vec<String>>,
+    pub(super) buckets: Option<Vec<RawBucketEntry>>,
     pub(super) key_prefix: Option<String>,
     pub(super) key_suffix: Option<String>,
     pub(super) routes: Option<Vec<RawRoute>>,
     pub(super) unmatched: Option<Unmatched>,
+    pub(super) queue: Option<RawAccess>,
+    pub(super) store: Option<RawAccess>,
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 use s3conn_core::decode::Framing;
 use s3conn_core::filter::{FilterSpec, RecordFilters};
 
+use super::access::{RoleConfig, Side, TopLevel};
+use super::buckets::check_buckets;
 use super::error::{invalid, ConfigError};
 use super::queue_url::{is_region, split_host_port, QueueUrl, QueueUrlForm};
 use super::raw::{DurationValue, RawConfig};
@@ -45,6 +47,8 @@ impl RawConfig {
             key_suffix,
             routes,
             unmatched,
+            queue,
+            store,
         } = self;
 
         let name = check_name(name)?;
@@ -66,15 +70,42 @@ impl RawConfig {
         let concurrency = check_concurrency(concurrency)?;
         let visibility_timeout = resolve_visibility_timeout(visibility_timeout.as_ref())?;
         let idle_interval = resolve_idle_interval(idle_interval.as_ref())?;
-        let buckets = check_buckets(buckets)?;
+        let (buckets, bucket_settings) = check_buckets(buckets)?;
+        let role_session_name = non_empty(role_session_name);
+        let role_external_id = non_empty(role_external_id);
+        let top = TopLevel {
+            credentials: &credentials,
+            role: role_arn.clone().map(|arn| RoleConfig {
+                arn,
+                external_id: role_external_id.clone(),
+                session_name: role_session_name.clone(),
+            }),
+            region: &region,
+        };
+        let queue_access =
+            queue
+                .unwrap_or_default()
+                .resolve(Side::Queue, &top, resolve_credentials)?;
+        if let Some(in_url) = &queue_url.region {
+            if &queue_access.region != in_url {
+                return Err(ConfigError::RegionMismatch {
+                    configured: queue_access.region,
+                    in_url: in_url.clone(),
+                });
+            }
+        }
+        let store_access =
+            store
+                .unwrap_or_default()
+                .resolve(Side::Store, &top, resolve_credentials)?;
 
         Ok(ConnectorConfig {
             name,
             tenant,
             credentials,
             role_arn,
-            role_session_name: non_empty(role_session_name),
-            role_external_id: non_empty(role_external_id),
+            role_session_name,
+            role_external_id,
             region,
             queue_url,
             file_type: file_type.unwrap_or_default(),
@@ -93,6 +124,9 @@ impl RawConfig {
             key_suffix: key_suffix.filter(|s| !s.is_empty()),
             routes,
             unmatched,
+            queue_access,
+            store_access,
+            bucket_settings,
         })
     }
 }
@@ -305,20 +339,4 @@ fn resolve_idle_interval(value: Option<&DurationValue>) -> Result<Duration, Conf
         return Err(invalid("idle_interval", "must be at most 1 h"));
     }
     Ok(idle_interval)
-}
-
-/// The bucket allow-list: trimmed names without duplicates, in the order given.
-fn check_buckets(buckets: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
-    let mut allowed = Vec::new();
-    for b in buckets.unwrap_or_default() {
-        let b = b.trim().to_string();
-        if b.is_empty() || b.len() > 255 || b.contains('/') || b.chars().any(|c| c.is_whitespace())
-        {
-            return Err(invalid("buckets", format!("{b:?} is not a bucket name")));
-        }
-        if !allowed.contains(&b) {
-            allowed.push(b);
-        }
-    }
-    Ok(allowed)
 }

@@ -16,6 +16,8 @@
 mod body;
 mod codes;
 mod kind;
+mod kms;
+mod region;
 mod sdk;
 
 #[cfg(test)]
@@ -30,6 +32,8 @@ use s3conn_core::{Classify, ErrorClass, QueueError, StoreError};
 use body::code_from_body;
 pub(crate) use codes::{kind_for, normalize_code};
 pub use kind::AwsErrorKind;
+pub use kms::is_kms_denial;
+pub(crate) use region::is_wrong_region;
 pub(crate) use sdk::chain;
 
 /// A classified failure of one AWS operation.
@@ -45,6 +49,8 @@ pub struct AwsError {
     pub code: Option<String>,
     /// The service's message or the transport error's description.
     pub message: String,
+    /// The region S3 says the bucket is in (redirect header or body), when it says one.
+    pub bucket_region: Option<String>,
 }
 
 impl fmt::Display for AwsError {
@@ -58,6 +64,9 @@ impl fmt::Display for AwsError {
         }
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
+        }
+        if self.is_kms_denial() {
+            write!(f, " (SSE-KMS: grant kms:Decrypt on the object's KMS key)")?;
         }
         Ok(())
     }
@@ -86,7 +95,21 @@ impl AwsError {
             status,
             code,
             message: message.into(),
+            bucket_region: None,
         }
+    }
+
+    /// Whether S3 refused because the request went to another region than the bucket's.
+    pub fn is_wrong_region(&self) -> bool {
+        is_wrong_region(self.status, self.code.as_deref())
+    }
+
+    /// Whether a KMS key denied access (an SSE-KMS object the credentials may not decrypt).
+    pub fn is_kms_denial(&self) -> bool {
+        matches!(
+            self.kind,
+            AwsErrorKind::PermissionDenied | AwsErrorKind::Configuration
+        ) && is_kms_denial(self.code.as_deref(), &self.message)
     }
 
     /// Converts into the queue's error type.

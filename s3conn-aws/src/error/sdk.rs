@@ -11,6 +11,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::body::code_from_body;
 use super::codes::{kind_for, normalize_code};
 use super::kind::AwsErrorKind;
+use super::region::region_hint;
 use super::AwsError;
 
 impl AwsError {
@@ -62,13 +63,15 @@ impl AwsError {
                     AwsErrorKind::Configuration if status < 300 => AwsErrorKind::Transient,
                     k => k,
                 };
-                AwsError::new(
+                let mut e = AwsError::new(
                     operation,
                     kind,
                     Some(status),
                     None,
                     format!("unreadable response: {}", chain(err)),
-                )
+                );
+                e.bucket_region = region_hint(r.raw());
+                e
             }
             SdkError::ServiceError(s) => {
                 let status = s.raw().status().as_u16();
@@ -79,7 +82,9 @@ impl AwsError {
                     .or_else(|| code_from_body(s.raw()));
                 let message = meta.message().unwrap_or_default().to_string();
                 let kind = kind_for(status, code.as_deref());
-                AwsError::new(operation, kind, Some(status), code, message)
+                let mut e = AwsError::new(operation, kind, Some(status), code, message);
+                e.bucket_region = region_hint(s.raw());
+                e
             }
             // `SdkError` is non-exhaustive: anything new is treated as transient.
             _ => AwsError::new(operation, AwsErrorKind::Transient, None, None, chain(err)),

@@ -86,11 +86,13 @@ impl Reply {
     }
 }
 
-/// A recorded request: its request line and body.
+/// A recorded request: its request line, headers and body.
 #[derive(Debug, Clone)]
 pub struct Seen {
     /// The request line, e.g. `GET /bucket/key HTTP/1.1`.
     pub line: String,
+    /// The request line and headers, as received.
+    pub head: String,
     /// The request body, lossily decoded as UTF-8.
     pub body: String,
 }
@@ -184,6 +186,7 @@ async fn serve(
         buf.drain(..header_end + len);
         seen.lock().expect("fake server").push(Seen {
             line: head.lines().next().unwrap_or_default().to_string(),
+            head: head.clone(),
             body,
         });
         let reply = script
