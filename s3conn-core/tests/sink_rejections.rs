@@ -26,7 +26,9 @@ impl LogSource for Plain {
 }
 
 fn source() -> Arc<dyn LogSource> {
-    Arc::new(Plain(Arc::new(SourceInfo::new("p", "P", "Syslog", "p", "me"))))
+    Arc::new(Plain(Arc::new(SourceInfo::new(
+        "p", "P", "Syslog", "p", "me",
+    ))))
 }
 
 /// Rejects every record whose event has `"bad":true`; keeps the others.
@@ -120,11 +122,17 @@ async fn a_configuration_error_stops_the_run_without_retries() {
     assert!(
         matches!(
             err,
-            ReplayError::Pipeline(PipelineError::SinkConfiguration(SinkError::Configuration(_)))
+            ReplayError::Pipeline(PipelineError::SinkConfiguration(SinkError::Configuration(
+                _
+            )))
         ),
         "{err:?}"
     );
     assert!(err.to_string().contains("401"), "{err}");
     // One attempt, not a retry loop (objects in flight at the abort may have tried once).
-    assert!(sink.0.load(Ordering::SeqCst) <= 2, "{}", sink.0.load(Ordering::SeqCst));
+    assert!(
+        sink.0.load(Ordering::SeqCst) <= 2,
+        "{}",
+        sink.0.load(Ordering::SeqCst)
+    );
 }
