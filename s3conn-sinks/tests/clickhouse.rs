@@ -74,12 +74,25 @@ async fn records_land_once_after_deduplication_and_the_table_is_created() {
             .unwrap(),
     };
     let cols: Vec<&str> = row.trim_end().split('\t').collect();
-    assert_eq!(&cols[..6], ["Syslog", "test_log", "bucket", "conformance/ch.json", "tenant", ""]);
+    assert_eq!(
+        &cols[..6],
+        [
+            "Syslog",
+            "test_log",
+            "bucket",
+            "conformance/ch.json",
+            "tenant",
+            ""
+        ]
+    );
     assert_eq!(cols[6], "1700000000002");
     assert_eq!(cols[7], "2023-11-14 22:13:20");
     assert!(cols[8].contains("ünïcödé 日本語 😀"), "{}", cols[8]);
     let ddl = ch.query("SHOW CREATE TABLE s3conn_logs").await.unwrap();
-    assert!(ddl.contains("ReplacingMergeTree") && ddl.contains("ORDER BY id"), "{ddl}");
+    assert!(
+        ddl.contains("ReplacingMergeTree") && ddl.contains("ORDER BY id"),
+        "{ddl}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,11 +102,25 @@ async fn a_wrong_password_is_one_configuration_error() {
         user: "default".into(),
         password: "wrong".into(),
     };
-    let e = sink(&ch, "t", wrong).deliver(&sample_records("pw", 3)).await.unwrap_err();
-    assert!(matches!(&e, SinkError::Configuration(m) if m.contains("193")), "{e:?}");
+    let e = sink(&ch, "t", wrong)
+        .deliver(&sample_records("pw", 3))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, SinkError::Configuration(m) if m.contains("193")),
+        "{e:?}"
+    );
     let probe = sink(&ch, "t", Auth::None).probe().await;
     assert!(probe[0].ok, "{probe:?}");
-    assert!(!probe[1].ok && probe[1].advice.as_deref().unwrap_or("").contains("configuration"), "{probe:?}");
+    assert!(
+        !probe[1].ok
+            && probe[1]
+                .advice
+                .as_deref()
+                .unwrap_or("")
+                .contains("configuration"),
+        "{probe:?}"
+    );
     let probe = sink(&ch, "t", ch.auth()).probe().await;
     assert!(probe.iter().all(|c| c.ok), "{probe:?}");
 }

@@ -18,8 +18,8 @@
 //!
 //! The parts, one concept per file: [`Secret`] and [`CredentialsConfig`] (`secret.rs`), [`QueueUrl`]
 //! (`queue_url.rs`), the raw TOML form (`raw.rs`) and its validation (`validate.rs`), the SDK
-//! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`) and [`ConfigError`]
-//! (`error.rs`).
+//! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`), [`ConfigError`]
+//! (`error.rs`) and the `[sink]` table, [`SinkConfig`] (`sink.rs`).
 
 mod builder;
 mod clients;
@@ -27,6 +27,7 @@ mod error;
 mod queue_url;
 mod raw;
 mod secret;
+mod sink;
 mod validate;
 
 #[cfg(test)]
@@ -44,6 +45,7 @@ pub use error::ConfigError;
 pub use queue_url::{is_region, QueueUrl, QueueUrlForm};
 use raw::RawConfig;
 pub use secret::{CredentialsConfig, Secret};
+pub use sink::{LakeFormat, LakeSinkConfig, SinkAuth, SinkConfig, SinkKind};
 
 /// Default number of objects processed at once: 4.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -101,6 +103,8 @@ pub struct ConnectorConfig {
     pub key_prefix: Option<String>,
     /// Only keys ending with this are read.
     pub key_suffix: Option<String>,
+    /// Where records go (the `[sink]` table; stdout when absent).
+    pub sink: SinkConfig,
 }
 
 impl ConnectorConfig {

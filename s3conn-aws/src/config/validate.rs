@@ -42,6 +42,7 @@ impl RawConfig {
             buckets,
             key_prefix,
             key_suffix,
+            sink,
         } = self;
 
         let name = check_name(name)?;
@@ -64,6 +65,7 @@ impl RawConfig {
         let visibility_timeout = resolve_visibility_timeout(visibility_timeout.as_ref())?;
         let idle_interval = resolve_idle_interval(idle_interval.as_ref())?;
         let buckets = check_buckets(buckets)?;
+        let sink = sink.unwrap_or_default().validate()?;
 
         Ok(ConnectorConfig {
             name,
@@ -88,6 +90,7 @@ impl RawConfig {
             buckets,
             key_prefix: key_prefix.filter(|s| !s.is_empty()),
             key_suffix: key_suffix.filter(|s| !s.is_empty()),
+            sink,
         })
     }
 }
