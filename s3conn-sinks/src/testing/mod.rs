@@ -4,5 +4,5 @@
 mod clickhouse;
 mod http_server;
 
-pub use clickhouse::ClickHouseServer;
+pub use clickhouse::{ClickHouseServer, PASSWORD};
 pub use http_server::{HttpServer, Reply, Request};

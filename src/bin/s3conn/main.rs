@@ -12,6 +12,7 @@
 mod closed_stdout;
 mod collect;
 mod replay;
+mod sink_check;
 mod summary;
 mod test_hooks;
 

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use s3conn::decode::DecoderConfig;
 use s3conn::{
-    CancellationToken, DirectoryDeadLetterSink, NdjsonSink, PipelineError, Replay, ReplayError,
-    Stats,
+    CancellationToken, DirectoryDeadLetterSink, PipelineError, Replay, ReplayError, Stats,
 };
 
 use crate::closed_stdout::CLOSED_STDOUT_EXIT_CODE;
@@ -37,6 +36,10 @@ pub struct ReplayArgs {
     /// Objects decoded at once (default: the number of cores plus one, so a core never waits while an object starts)
     #[arg(long)]
     concurrency: Option<usize>,
+    /// Deliver to the `[sink]` of this connector configuration (only that table is read)
+    /// instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Files or directories (read recursively) to replay.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -101,7 +104,14 @@ pub fn main(args: ReplayArgs) -> ExitCode {
         .unwrap_or(2)
         .max(2);
     let dead = Arc::new(DirectoryDeadLetterSink::new(&args.dead_letter));
-    let run = replay.pipeline(source, Arc::new(NdjsonSink::stdout()), dead.clone(), config);
+    let (sink, to_stdout) = match crate::sink_check::replay_sink(args.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("s3conn replay: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let run = replay.pipeline(source, sink, dead.clone(), config);
     let runtime = match s3conn::tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -124,8 +134,12 @@ pub fn main(args: ReplayArgs) -> ExitCode {
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
     let outcome = match result {
         Ok(s) => s,
-        Err(ReplayError::Pipeline(PipelineError::OutputClosed(_))) => {
+        Err(ReplayError::Pipeline(PipelineError::OutputClosed(_))) if to_stdout => {
             return ExitCode::from(CLOSED_STDOUT_EXIT_CODE);
+        }
+        Err(e @ ReplayError::Pipeline(PipelineError::SinkConfiguration(_))) => {
+            eprintln!("s3conn replay: {e}");
+            return ExitCode::from(2);
         }
         Err(e) => {
             eprintln!("s3conn replay: {e}");
