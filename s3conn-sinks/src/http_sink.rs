@@ -275,9 +275,8 @@ impl Shared {
                 }
             }
             *todo = retry;
-            let Some(reason) = retry_reason else {
-                return None;
-            };
+            // Everything settled: no failure to report.
+            let reason = retry_reason?;
             if let Some(e) = self.backoff(&mut attempt, &reason, retry_after).await {
                 return Some(e);
             }
