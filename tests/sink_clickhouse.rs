@@ -225,3 +225,37 @@ async fn a_wrong_password_stops_collect_with_one_configuration_error() {
     assert!(stdout.contains("FAIL sink credentials"), "{stdout}");
     assert!(stdout.contains("configuration:"), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_config_delivers_into_clickhouse_reading_only_the_sink_table() {
+    let Some(ch) = clickhouse().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sink.toml");
+    // Only `[sink]` is read: the rest of a connector configuration may be there or not.
+    std::fs::write(
+        &config,
+        format!("name = \"ignored\"\n{}", sink_table(&ch, "")),
+    )
+    .unwrap();
+    let out = s3conn()
+        .args(["replay", "--source", "aws-cloudtrail", "--config"])
+        .arg(&config)
+        .arg("--dead-letter")
+        .arg(dir.path().join("dead"))
+        .arg("examples/data/cloudtrail")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let counts = ch
+        .query(
+            "SELECT count(), uniqExact(id), countIf(msg_class != '') FROM s3conn_logs FORMAT TSV",
+        )
+        .await
+        .unwrap();
+    assert_eq!(counts.trim(), "60\t60\t60");
+}
