@@ -56,7 +56,10 @@ mod connector_job;
 pub mod prelude;
 #[cfg(all(feature = "aws", feature = "sources"))]
 mod supervisor;
+#[cfg(all(feature = "aws", feature = "sources"))]
 mod routing;
+#[cfg(feature = "sinks")]
+mod sink_from_config;
 
 // The engine's modules, as they are (no alias named `core`: it would shadow Rust's own).
 /// The engine crate itself, for the items its modules do not list here (benches, internals).
@@ -75,6 +78,15 @@ pub use s3conn_sources as sources;
 #[cfg(feature = "aws")]
 pub use s3conn_aws as aws;
 
+/// HTTP batch sinks and their presets (Elasticsearch/OpenSearch, Splunk HEC, ClickHouse, NDJSON).
+#[cfg(feature = "sinks")]
+pub use s3conn_sinks as http_sinks;
+
+/// The sink a connector's `[sink]` table names (shared by `collect`, `replay --config` and
+/// `backfill`).
+#[cfg(feature = "sinks")]
+pub use sink_from_config::{sink_from_config, ConfiguredSink, SinkFromConfigError};
+
 /// Test support: the contract suites every `Queue`, `ObjectStore`, `Sink` and `DeadLetterSink`
 /// must pass (run them on your own backends), the moto launcher, a scripted HTTP server and a
 /// fault-injecting proxy.
@@ -82,6 +94,7 @@ pub use s3conn_aws as aws;
 pub mod testing {
     pub use s3conn_aws::testing::*;
     pub use s3conn_core::testing::*;
+    pub use s3conn_sinks::testing::{ClickHouseServer, HttpServer};
 }
 
 // The embedding story, flat.

@@ -40,7 +40,7 @@ pub use queue::{AckHandle, Message, Queue, QueueError};
 pub use record::{Normalized, ObjectContext, Outcome, Record, SourceInfo};
 pub use replay::{Replay, ReplayError, ReplayOutcome};
 pub use route::{KeyPattern, Route, Router, Unmatched};
-pub use sink::{DeadLetter, DeadLetterSink, Sink, SinkError};
+pub use sink::{DeadLetter, DeadLetterSink, Rejection, Sink, SinkError};
 pub use source::{Event, KeyVerdict, LogSource, SourceRegistry};
 pub use stats::{Stats, StatsSnapshot};
 pub use store::{GetResult, ObjectMeta, ObjectRef, ObjectStore, ObjectStoreExt, StoreError};

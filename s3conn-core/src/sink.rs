@@ -28,13 +28,40 @@ pub enum SinkError {
     /// more can be delivered, so the pipeline stops at once instead of retrying.
     #[error("sink output closed: {0}")]
     Closed(String),
+    /// The destination accepted the batch except these records, which it rejects for good: the
+    /// pipeline dead-letters them with the destination's reason and treats the rest as delivered.
+    #[error("the destination rejected {} record(s){}", .0.len(), first_reason(.0))]
+    PartlyRejected(Vec<Rejection>),
+    /// The destination refuses the sink's configuration (wrong credentials, no permission): no
+    /// batch can succeed until it is fixed, so the pipeline stops the run at once.
+    #[error("sink configuration: {0}")]
+    Configuration(String),
+}
+
+/// One record of a batch that the destination rejected for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Position of the record in the batch given to [`Sink::deliver`].
+    pub index: usize,
+    /// The destination's reason (an excerpt of its answer).
+    pub reason: String,
+}
+
+fn first_reason(rejections: &[Rejection]) -> String {
+    rejections
+        .first()
+        .map(|r| format!(" (e.g. #{}: {})", r.index, r.reason))
+        .unwrap_or_default()
 }
 
 impl Classify for SinkError {
     fn class(&self) -> ErrorClass {
         match self {
             SinkError::Retryable(_) => ErrorClass::Retryable,
-            SinkError::Rejected(_) | SinkError::Closed(_) => ErrorClass::Permanent,
+            SinkError::Rejected(_) | SinkError::Closed(_) | SinkError::PartlyRejected(_) => {
+                ErrorClass::Permanent
+            }
+            SinkError::Configuration(_) => ErrorClass::Configuration,
         }
     }
 }
@@ -45,6 +72,11 @@ impl Classify for SinkError {
 /// `deliver` returns `Ok` only once every record of the batch is durably accepted: the pipeline
 /// acknowledges queue messages on that promise. It may be called concurrently; a batch that failed
 /// may be offered again (records carry a stable `id` for de-duplication).
+///
+/// A destination that accepts some records and rejects others for good returns
+/// [`SinkError::PartlyRejected`] listing the rejected ones (every other record is then durably
+/// accepted); the pipeline dead-letters those and counts the rest as delivered. A destination
+/// refusing the credentials returns [`SinkError::Configuration`], which stops the run.
 ///
 /// `s3conn_core::testing::sink_conformance` (feature `testing`) checks this contract; every sink
 /// of s3conn runs it, and your own implementation can too.

@@ -77,6 +77,8 @@ counters! {
     records_delivered,
     /// Records dead-lettered.
     records_dead_lettered,
+    /// Records the sink's destination rejected for good (also counted in `records_dead_lettered`).
+    records_rejected_by_sink,
     /// Records dropped by the log filters.
     records_filtered,
     /// Records whose timestamp is the object's time.

@@ -26,13 +26,11 @@
 //! than latency.
 //!
 //! The parts, one concept per file: [`Secret`] and [`CredentialsConfig`] (`secret.rs`), [`QueueUrl`]
-//! (`queue_url.rs`), the raw TOML form (`raw.rs`) and its validation (`validate.rs`), the SDK
-//! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`), [`ConfigError`]
-//! (`error.rs`) and [`RouteConfig`] (`routes.rs`: `[[routes]]` and `unmatched`).
 //! (`queue_url.rs`), [`AccessConfig`] of the `[queue]` and `[store]` tables (`access.rs`),
-//! [`BucketConfig`] of `[[buckets]]` (`buckets.rs`), the raw TOML form (`raw.rs`) and its validation (`validate.rs`), the SDK
-//! clients (`clients.rs`), [`ConnectorConfigBuilder`] (`builder.rs`) and [`ConfigError`]
-//! (`error.rs`).
+//! [`BucketConfig`] of `[[buckets]]` (`buckets.rs`), [`RouteConfig`] (`routes.rs`: `[[routes]]`
+//! and `unmatched`), the `[sink]` table, [`SinkConfig`] (`sink.rs`), the raw TOML form (`raw.rs`)
+//! and its validation (`validate.rs`), the SDK clients (`clients.rs`), [`ConnectorConfigBuilder`]
+//! (`builder.rs`) and [`ConfigError`] (`error.rs`).
 
 mod access;
 mod buckets;
@@ -43,6 +41,7 @@ mod queue_url;
 mod raw;
 mod routes;
 mod secret;
+mod sink;
 mod validate;
 
 #[cfg(test)]
@@ -67,6 +66,7 @@ use raw::RawConfig;
 pub use routes::RouteConfig;
 pub use s3conn_core::route::Unmatched;
 pub use secret::{CredentialsConfig, Secret};
+pub use sink::{LakeFormat, LakeSinkConfig, SinkAuth, SinkConfig, SinkKind};
 
 /// Default number of objects processed at once: 4.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -136,6 +136,8 @@ pub struct ConnectorConfig {
     pub store_access: AccessConfig,
     /// Buckets given as `[[buckets]]` tables: their own role and region (all are in `buckets`).
     pub bucket_settings: Vec<BucketConfig>,
+    /// Where records go (the `[sink]` table; stdout when absent).
+    pub sink: SinkConfig,
 }
 
 impl ConnectorConfig {

@@ -82,4 +82,5 @@ pub(super) struct RawConfig {
     pub(super) unmatched: Option<Unmatched>,
     pub(super) queue: Option<RawAccess>,
     pub(super) store: Option<RawAccess>,
+    pub(super) sink: Option<super::sink::RawSink>,
 }

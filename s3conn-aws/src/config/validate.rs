@@ -49,6 +49,7 @@ impl RawConfig {
             unmatched,
             queue,
             store,
+            sink,
         } = self;
 
         let name = check_name(name)?;
@@ -98,6 +99,7 @@ impl RawConfig {
             store
                 .unwrap_or_default()
                 .resolve(Side::Store, &top, resolve_credentials)?;
+        let sink = sink.unwrap_or_default().validate()?;
 
         Ok(ConnectorConfig {
             name,
@@ -127,6 +129,7 @@ impl RawConfig {
             queue_access,
             store_access,
             bucket_settings,
+            sink,
         })
     }
 }

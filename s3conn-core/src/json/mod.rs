@@ -20,4 +20,6 @@ pub use validate::SyntaxError;
 // The benches (`benches/pipeline.rs`) and the fuzz target `fuzz_targets/validate.rs` run it alone.
 #[doc(hidden)]
 pub use validate::Validator;
-pub(crate) use write::{any_needs_escape, write_i64, write_single_line, write_str, write_u64};
+pub(crate) use write::any_needs_escape;
+// The sinks (`s3conn-sinks`) write records in their destinations' formats with them.
+pub use write::{write_i64, write_single_line, write_str, write_u64};

@@ -130,6 +130,10 @@ pub enum PipelineError {
     /// stopped at once; what was not delivered was not acknowledged.
     #[error("the output is closed ({0}); messages not delivered were left in the queue")]
     OutputClosed(SinkError),
+    /// The sink's destination refuses its configuration (wrong credentials, no permission): the
+    /// run stopped at once instead of retrying; what was not delivered was not acknowledged.
+    #[error("the sink's destination refuses its configuration ({0}); messages not delivered were left in the queue")]
+    SinkConfiguration(SinkError),
     /// The lease keeper's bookkeeping broke (a poisoned lock): leases could no longer be renewed,
     /// so the run stopped and released its messages.
     #[error("the lease keeper failed: {0}; in-flight messages were released")]

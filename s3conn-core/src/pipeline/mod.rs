@@ -204,7 +204,9 @@ impl Pipeline {
     /// **continuous** run returns its report whatever the status, unless it is stopped while
     /// receiving still fails: that is [`PipelineError::QueueUnreachable`] too (the failures were
     /// warned about once per `failure_report_interval` meanwhile). In both modes a closed output
-    /// ([`SinkError::Closed`]) stops the run at once with [`PipelineError::OutputClosed`].
+    /// ([`SinkError::Closed`]) stops the run at once with [`PipelineError::OutputClosed`], and a
+    /// sink refusing its configuration ([`SinkError::Configuration`]) with
+    /// [`PipelineError::SinkConfiguration`].
     /// Runs of one pipeline must not overlap.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<RunReport, PipelineError> {
         let inner = &self.inner;
@@ -371,7 +373,10 @@ impl Pipeline {
             return Err(e);
         }
         if let Some(e) = closed {
-            return Err(PipelineError::OutputClosed(e));
+            return Err(match e {
+                SinkError::Configuration(_) => PipelineError::SinkConfiguration(e),
+                e => PipelineError::OutputClosed(e),
+            });
         }
         // Stopped while the queue was still failing: a run that never (or no longer) reached its
         // queue must not read as a clean one.

@@ -15,9 +15,9 @@ use crate::decode::DecodeError;
 use crate::error::{Classify, ErrorClass};
 use crate::process::{Batch, ObjectJob};
 use crate::queue::Message;
-use crate::record::ObjectContext;
+use crate::record::{ObjectContext, Record};
 use crate::route::RouteTarget;
-use crate::sink::SinkError;
+use crate::sink::{DeadLetter, DeadLetterKind, Rejection, SinkError};
 use crate::stats::Stats;
 use crate::store::{ObjectRef, StoreError};
 
@@ -59,7 +59,9 @@ impl Stop {
             },
             Stop::Decode(e) if e.class() == ErrorClass::Retryable => KeepReason::BackendUnreachable,
             Stop::Decode(_) | Stop::Crashed(_) => KeepReason::Undecodable,
-            Stop::Sink(SinkError::Closed(_)) => KeepReason::OutputClosed,
+            Stop::Sink(SinkError::Closed(_) | SinkError::Configuration(_)) => {
+                KeepReason::OutputClosed
+            }
             Stop::Sink(SinkError::Retryable(_)) => KeepReason::SinkUnavailable,
             Stop::Sink(_) => KeepReason::SinkRejected,
             Stop::DeadLetter(_) => KeepReason::DeadLetterFailed,
@@ -259,13 +261,57 @@ async fn deliver_batch(
         );
     }
     if !batch.records.is_empty() {
-        with_retries(inner, lease, || inner.sink.deliver(&batch.records))
-            .await
-            .map_err(|e| e.map_sink(|e| inner.sink_failed(e)))?;
-        Stats::add(&stats.records_delivered, batch.records.len() as u64);
+        match with_retries(inner, lease, || inner.sink.deliver(&batch.records)).await {
+            Ok(()) => Stats::add(&stats.records_delivered, batch.records.len() as u64),
+            Err(Stop::Sink(SinkError::PartlyRejected(rejected))) => {
+                dead_letter_rejected(inner, &batch.records, &rejected, lease).await?;
+            }
+            Err(e) => return Err(e.map_sink(|e| inner.sink_failed(e))),
+        }
     }
     Stats::add(&stats.records_filtered, batch.filtered);
     Stats::add(&stats.records_timestamp_fallback, batch.fallbacks);
+    Ok(())
+}
+
+/// The destination accepted `records` but for `rejected`: dead-letter those with its reasons,
+/// count the rest as delivered.
+async fn dead_letter_rejected(
+    inner: &Arc<Inner>,
+    records: &[Record],
+    rejected: &[Rejection],
+    lease: &CancellationToken,
+) -> Result<(), Stop> {
+    let stats = &inner.stats;
+    let mut items: Vec<DeadLetter> = rejected
+        .iter()
+        .filter_map(|r| records.get(r.index).map(|record| (r, record)))
+        .map(|(r, record)| DeadLetter {
+            kind: DeadLetterKind::Record,
+            reason: format!("rejected by the sink: {}", r.reason),
+            object: Some(record.context.object.clone()),
+            message_id: None,
+            line: None,
+            offset: None,
+            ordinal: Some(record.ordinal),
+            raw: record.to_json().into_bytes(),
+        })
+        .collect();
+    items.dedup_by_key(|d| d.ordinal);
+    let Some(dead) = &inner.dead else {
+        return Err(Stop::NoDeadLetterDestination);
+    };
+    with_retries(inner, lease, || dead.dead_letter(&items))
+        .await
+        .map_err(|e| e.map_sink(Stop::DeadLetter))?;
+    let n = items.len() as u64;
+    warn!(records = n, example = %rejected.first().map(|r| r.reason.as_str()).unwrap_or(""), "the sink rejected records: dead-lettered");
+    Stats::add(&stats.records_dead_lettered, n);
+    Stats::add(&stats.records_rejected_by_sink, n);
+    Stats::add(
+        &stats.records_delivered,
+        (records.len() as u64).saturating_sub(n),
+    );
     Ok(())
 }
 
@@ -282,7 +328,7 @@ impl Stop {
 impl Inner {
     /// The stop for a sink failure; a closed output also stops the run.
     fn sink_failed(&self, e: SinkError) -> Stop {
-        if matches!(e, SinkError::Closed(_)) {
+        if matches!(e, SinkError::Closed(_) | SinkError::Configuration(_)) {
             self.close_output(&e);
         }
         Stop::Sink(e)

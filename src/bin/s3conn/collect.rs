@@ -155,16 +155,34 @@ pub(crate) fn output_sink(
     Ok(Arc::new(sink))
 }
 
+/// Where a connector's records go: `--output DIR` when given (a file named after the
+/// connector when several share it), else the configuration's `[sink]` (stdout when it has
+/// none). Also says whether that is stdout.
+pub(crate) fn job_sink(
+    args: &CollectArgs,
+    job: &ConnectorJob,
+    config: &Path,
+    file_name: Option<&str>,
+) -> Result<(Arc<dyn Sink>, bool), String> {
+    if let Some(dir) = &args.output {
+        return Ok((output_sink(Some(dir), file_name)?, false));
+    }
+    let connector = job.connector();
+    let built = s3conn::sink_from_config(&connector.config().sink, Some(&connector.clients().s3))
+        .map_err(|e| format!("{}: {e}", config.display()))?;
+    Ok((built.sink, built.is_stdout))
+}
+
 /// Runs one connector.
 fn collect_one(args: &CollectArgs, config: &Path) -> ExitCode {
     let result = (|| -> Result<ExitCode, String> {
-        let sink = output_sink(args.output.as_deref(), None)?;
-        let sink = crate::test_hooks::with_test_hooks(sink)?;
         let rt = runtime()?;
         rt.block_on(async {
             let mut job = ConnectorJob::from_config_file(config)
                 .await
                 .map_err(|e| e.to_string())?;
+            let (sink, to_stdout) = job_sink(args, &job, config, None)?;
+            let sink = crate::test_hooks::with_test_hooks(sink)?;
             let config = job.pipeline_config_mut();
             config.drain = args.drain;
             config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
@@ -194,9 +212,11 @@ fn collect_one(args: &CollectArgs, config: &Path) -> ExitCode {
                 // A drain that kept messages: reported below.
                 Err(s3conn::PipelineError::Incomplete(report)) => *report,
                 // A closed stdout (`| head`): quiet, as a Unix tool killed by SIGPIPE.
-                Err(s3conn::PipelineError::OutputClosed(_)) if args.output.is_none() => {
+                Err(s3conn::PipelineError::OutputClosed(_)) if to_stdout => {
                     return Ok(ExitCode::from(CLOSED_STDOUT_EXIT_CODE));
                 }
+                // Refused credentials: a configuration error, nothing acknowledged.
+                Err(e @ s3conn::PipelineError::SinkConfiguration(_)) => return Err(e.to_string()),
                 Err(e) => {
                     eprintln!("s3conn collect: {e}");
                     return Ok(ExitCode::FAILURE);
@@ -230,21 +250,33 @@ pub fn test(args: TestArgs) -> ExitCode {
     let result = (|| -> Result<ExitCode, String> {
         let config = load(&args.config)?;
         let rt = runtime()?;
-        let report = rt.block_on(async {
+        let (report, sink_checks) = rt.block_on(async {
             let connector = s3conn::Connector::new(config)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok::<_, String>(connector.test().await)
+            let report = connector.test().await;
+            let sink_checks = crate::sink_check::check(&connector).await;
+            Ok::<_, String>((report, sink_checks))
         })?;
         if args.json {
+            let mut value = s3conn::serde_json::to_value(&report).unwrap_or_default();
+            if let Some(map) = value.as_object_mut() {
+                map.insert(
+                    "sink".into(),
+                    s3conn::serde_json::to_value(&sink_checks).unwrap_or_default(),
+                );
+            }
             println!(
                 "{}",
-                s3conn::serde_json::to_string_pretty(&report).unwrap_or_default()
+                s3conn::serde_json::to_string_pretty(&value).unwrap_or_default()
             );
         } else {
             println!("{report}");
+            for check in &sink_checks {
+                println!("{check}");
+            }
         }
-        Ok(if report.success {
+        Ok(if report.success && sink_checks.iter().all(|c| c.ok) {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE

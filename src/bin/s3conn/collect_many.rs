@@ -15,7 +15,7 @@ use s3conn::{
 
 use crate::closed_stdout::CLOSED_STDOUT_EXIT_CODE;
 use crate::collect::{
-    dead_letter, output_sink, runtime, signals, stats_value, status_line, CollectArgs,
+    dead_letter, job_sink, output_sink, runtime, signals, stats_value, status_line, CollectArgs,
 };
 
 /// Bytes of decoded records waiting for their sinks, across every connector of the process.
@@ -89,13 +89,10 @@ pub fn collect_many(args: &CollectArgs, configs: &[PathBuf]) -> ExitCode {
 
 async fn run(args: &CollectArgs, configs: &[PathBuf]) -> Result<ExitCode, String> {
     let mut supervisor = Supervisor::new(PROCESS_IN_FLIGHT_BYTES);
-    // One stdout sink for all (records carry their connector's name), or one file each.
-    let stdout: Option<Arc<dyn Sink>> = match &args.output {
-        None => Some(crate::test_hooks::with_test_hooks(output_sink(
-            None, None,
-        )?)?),
-        Some(_) => None,
-    };
+    // One stdout sink shared by the connectors writing there (records carry their connector's
+    // name); each other connector its own file (--output) or its own `[sink]`.
+    let stdout: Arc<dyn Sink> = crate::test_hooks::with_test_hooks(output_sink(None, None)?)?;
+    let mut any_stdout = false;
     let mut jobs: Vec<Arc<ConnectorJob>> = Vec::new();
     for path in configs {
         let mut job = supervisor.load(path).await.map_err(|e| e.to_string())?;
@@ -103,12 +100,12 @@ async fn run(args: &CollectArgs, configs: &[PathBuf]) -> Result<ExitCode, String
         config.drain = args.drain;
         config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
         let name = job.connector().config().name.clone();
-        let sink = match &stdout {
-            Some(sink) => sink.clone(),
-            None => crate::test_hooks::with_test_hooks(output_sink(
-                args.output.as_deref(),
-                Some(&file_safe(&name)),
-            )?)?,
+        let (sink, to_stdout) = job_sink(args, &job, path, Some(&file_safe(&name)))?;
+        let sink = if to_stdout {
+            any_stdout = true;
+            stdout.clone()
+        } else {
+            crate::test_hooks::with_test_hooks(sink)?
         };
         jobs.push(Arc::new(job.clone()));
         supervisor
@@ -157,7 +154,7 @@ async fn run(args: &CollectArgs, configs: &[PathBuf]) -> Result<ExitCode, String
             Ok(report) => report,
             Err(s3conn::ConnectorJobError::Pipeline(PipelineError::Incomplete(report))) => *report,
             Err(s3conn::ConnectorJobError::Pipeline(PipelineError::OutputClosed(_)))
-                if args.output.is_none() =>
+                if any_stdout =>
             {
                 code = ExitCode::from(CLOSED_STDOUT_EXIT_CODE);
                 continue;

@@ -16,6 +16,7 @@ mod collect;
 mod collect_many;
 mod json_log;
 mod replay;
+mod sink_check;
 mod summary;
 mod test_hooks;
 

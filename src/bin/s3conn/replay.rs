@@ -10,7 +10,7 @@ use clap::Args;
 use s3conn::decode::DecoderConfig;
 use s3conn::filter::{ObjectFilter, RecordFilters};
 use s3conn::{
-    CancellationToken, ConnectorConfig, DirectoryDeadLetterSink, NdjsonSink, PipelineConfig,
+    CancellationToken, ConnectorConfig, DirectoryDeadLetterSink, PipelineConfig,
     PipelineError, Replay, ReplayError, Router, Stats,
 };
 
@@ -26,7 +26,7 @@ pub struct ReplayArgs {
     /// Take the log source or `[[routes]]`, `unmatched`, decoding, `log_filters`, key
     /// prefix/suffix, tenant and name from this connector configuration (its queue, bucket and
     /// credential settings are not used). Routes match each file's path relative to the
-    /// directory given.
+    /// directory given. Records go to its `[sink]` (stdout when it has none).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["source", "source_spec", "file_type", "multiple_logs_per_file", "framing"])]
     config: Option<PathBuf>,
     /// Directory for dead-lettered items (NDJSON), created only when something is dead-lettered.
@@ -156,13 +156,14 @@ pub fn main(args: ReplayArgs) -> ExitCode {
         .unwrap_or(2)
         .max(2);
     let dead = Arc::new(DirectoryDeadLetterSink::new(&args.dead_letter));
-    let run = replay.routed(
-        router,
-        filters,
-        Arc::new(NdjsonSink::stdout()),
-        dead.clone(),
-        config,
-    );
+    let (sink, to_stdout) = match crate::sink_check::replay_sink(args.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("s3conn replay: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let run = replay.routed(router, filters, sink, dead.clone(), config);
     let runtime = match s3conn::tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -185,8 +186,12 @@ pub fn main(args: ReplayArgs) -> ExitCode {
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
     let outcome = match result {
         Ok(s) => s,
-        Err(ReplayError::Pipeline(PipelineError::OutputClosed(_))) => {
+        Err(ReplayError::Pipeline(PipelineError::OutputClosed(_))) if to_stdout => {
             return ExitCode::from(CLOSED_STDOUT_EXIT_CODE);
+        }
+        Err(e @ ReplayError::Pipeline(PipelineError::SinkConfiguration(_))) => {
+            eprintln!("s3conn replay: {e}");
+            return ExitCode::from(2);
         }
         Err(e) => {
             eprintln!("s3conn replay: {e}");
