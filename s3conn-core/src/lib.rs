@@ -12,6 +12,7 @@ pub mod concurrency;
 pub mod decode;
 pub mod error;
 pub mod filter;
+pub mod health;
 pub mod json;
 pub mod local;
 pub mod memory;
@@ -25,11 +26,13 @@ pub mod sink;
 pub mod source;
 pub mod stats;
 pub mod store;
+pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;
 
 pub use error::{Classify, ErrorClass};
+pub use health::{ConnectorHealth, Health, HealthReport, HealthRules, Readiness};
 pub use pipeline::{
     KeepReason, KeptMessages, Pipeline, PipelineConfig, PipelineError, RunReport, RunStatus,
 };

@@ -42,6 +42,10 @@ pub(crate) struct Batch {
     pub fallbacks: u64,
     /// Ordinal after the last item of this batch (the object is done up to here once delivered).
     pub end_ordinal: u64,
+    /// Why each of `dead_letters` was given up on, as a metric label (`BadReason::label`).
+    pub bad_reasons: Vec<&'static str>,
+    /// Bytes of the events in `records`.
+    pub record_bytes: usize,
     bytes: usize,
 }
 
@@ -107,6 +111,7 @@ impl ObjectJob {
                     }
                     if self.filters.accepts(&record) {
                         batch.bytes += raw.len();
+                        batch.record_bytes += raw.len();
                         batch.records.push(record);
                     } else {
                         batch.filtered += 1;
@@ -119,6 +124,7 @@ impl ObjectJob {
                     reason,
                 } => {
                     batch.bytes += sample.len();
+                    batch.bad_reasons.push(reason.label());
                     batch.dead_letters.push(DeadLetter {
                         kind: DeadLetterKind::Record,
                         reason: format!(

@@ -217,6 +217,14 @@ pub fn str_to_ms(s: &str) -> Option<i64> {
     parse_epoch_str(s).or_else(|| parse_rfc3339(s))
 }
 
+/// The wall-clock time now, in epoch milliseconds (0 before 1970).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,12 +9,14 @@ use tokio::sync::Semaphore;
 
 use crate::decode::{DecoderConfig, JsonDecoder};
 use crate::filter::{ObjectFilter, RecordFilters};
+use crate::health::{ConnectorHealth, HealthRules};
 use crate::process::BatchLimits;
 use crate::queue::{Queue, QueueError};
 use crate::sink::{DeadLetterSink, Sink, SinkError};
 use crate::source::LogSource;
 use crate::stats::Stats;
 use crate::store::ObjectStore;
+use crate::telemetry::{PipelineMetrics, UNNAMED};
 
 use super::report::RunReport;
 use super::{Inner, Pipeline};
@@ -28,7 +30,8 @@ pub struct PipelineConfig {
     pub objects: ObjectFilter,
     /// Tenant written into every record.
     pub tenant: Option<String>,
-    /// Connector name written into every record.
+    /// Connector name written into every record, and the `connector` label of its metrics and
+    /// its health entry (`unnamed` without one).
     pub connector: Option<String>,
     /// Messages being worked on at once (default 20).
     pub max_messages_in_flight: usize,
@@ -75,6 +78,9 @@ pub struct PipelineConfig {
     pub failure_report_interval: Duration,
     /// On shutdown, how long in-flight work may finish before the rest is released (default 30 s).
     pub shutdown_grace: Duration,
+    /// When sustained failure makes the pipeline's [`ConnectorHealth`] degraded (default `None`:
+    /// [`HealthRules::for_receive_wait`] of `receive_wait`).
+    pub health: Option<HealthRules>,
 }
 
 impl Default for PipelineConfig {
@@ -103,6 +109,7 @@ impl Default for PipelineConfig {
             queue_unreachable_limit: Duration::from_secs(60),
             failure_report_interval: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(30),
+            health: None,
         }
     }
 }
@@ -193,6 +200,14 @@ impl PipelineBuilder {
     /// The pipeline.
     pub fn build(self) -> Pipeline {
         let config = self.config;
+        let metrics = PipelineMetrics::new(config.connector.as_deref(), &self.source.info().id);
+        let rules = config
+            .health
+            .unwrap_or_else(|| HealthRules::for_receive_wait(config.receive_wait));
+        let health = Arc::new(ConnectorHealth::new(
+            config.connector.as_deref().unwrap_or(UNNAMED),
+            rules,
+        ));
         Pipeline {
             inner: Arc::new(Inner {
                 queue: self.queue,
@@ -208,6 +223,8 @@ impl PipelineBuilder {
                 bytes_budget: Arc::new(Semaphore::new((config.max_in_flight_bytes / 1024).max(1))),
                 config,
                 stats: Arc::new(Stats::default()),
+                metrics,
+                health,
                 leases: Mutex::new(HashMap::new()),
                 run: Mutex::default(),
             }),

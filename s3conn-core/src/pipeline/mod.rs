@@ -23,12 +23,14 @@ use crate::backoff::equal_jitter;
 use crate::decode::Decoder;
 use crate::error::{Classify, ErrorClass};
 use crate::filter::{ObjectRejection, RecordFilters};
+use crate::health::ConnectorHealth;
 use crate::notification::{self, Ignored};
 use crate::queue::{AckHandle, Message, Queue};
 use crate::sink::{DeadLetter, DeadLetterKind, DeadLetterSink, Sink, SinkError};
 use crate::source::{KeyVerdict, LogSource};
 use crate::stats::Stats;
 use crate::store::{ObjectRef, ObjectStore, StoreError};
+use crate::telemetry::{InFlight, ObjectOutcome, PipelineMetrics, Stage};
 
 mod ack;
 mod channel_reader;
@@ -118,6 +120,10 @@ struct Inner {
     dead: Option<Arc<dyn DeadLetterSink>>,
     config: PipelineConfig,
     stats: Arc<Stats>,
+    /// The metric handles (label `connector`).
+    metrics: PipelineMetrics,
+    /// Readiness, for the process's [`crate::health::Health`] registry.
+    health: Arc<ConnectorHealth>,
     tenant: Option<Arc<str>>,
     connector: Option<Arc<str>>,
     objects: Arc<Semaphore>,
@@ -176,6 +182,11 @@ impl Pipeline {
         self.inner.stats.clone()
     }
 
+    /// This pipeline's health entry (register it in the process's [`crate::health::Health`]).
+    pub fn health(&self) -> Arc<ConnectorHealth> {
+        self.inner.health.clone()
+    }
+
     /// Runs until `shutdown` is cancelled (or, with `drain`, until the queue is empty), then
     /// finishes in-flight work within the grace period and releases the rest.
     ///
@@ -190,6 +201,20 @@ impl Pipeline {
     /// ([`SinkError::Closed`]) stops the run at once with [`PipelineError::OutputClosed`].
     /// Runs of one pipeline must not overlap.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<RunReport, PipelineError> {
+        self.inner.health.started();
+        let result = self.run_until_stopped(shutdown).await;
+        self.inner.health.stopped(match &result {
+            Ok(report) => format!("the run ended: {}", report.status),
+            Err(e) => format!("the run failed: {e}"),
+        });
+        result
+    }
+
+    /// The run itself (see [`Pipeline::run`]).
+    async fn run_until_stopped(
+        &self,
+        shutdown: CancellationToken,
+    ) -> Result<RunReport, PipelineError> {
         let inner = &self.inner;
         let cfg = &inner.config;
         // The run stops on the caller's shutdown, or at once on an abort (a child token).
@@ -246,6 +271,7 @@ impl Pipeline {
             };
             let batch = match received {
                 Ok(b) => {
+                    inner.health.receive_succeeded();
                     if let Some(f) = failing.take() {
                         info!(failures = f.count(), after = ?f.since().elapsed(), "receiving from the queue works again");
                     }
@@ -254,6 +280,8 @@ impl Pipeline {
                 Err(e) => {
                     drop(permits);
                     inner.stats.failure(e.class());
+                    inner.metrics.failure(Stage::Receive, e.class());
+                    inner.health.receive_failed(e.class(), &e);
                     let wait = match ReceiveFailures::failed(&mut failing, e, cfg) {
                         AfterFailure::RetryAfter(wait) => wait,
                         AfterFailure::Stop(e) => {
@@ -262,6 +290,7 @@ impl Pipeline {
                         }
                     };
                     Stats::add(&inner.stats.retries, 1);
+                    inner.metrics.retry(Stage::Receive);
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = stop.cancelled() => break,
@@ -284,6 +313,7 @@ impl Pipeline {
             }
             for (msg, permit) in batch.into_iter().zip(permits) {
                 Stats::add(&inner.stats.messages_received, 1);
+                inner.metrics.messages_received.increment(1);
                 let token = hard_stop.child_token();
                 if let Ok(mut leases) = inner.leases.lock() {
                     leases.insert(
@@ -297,8 +327,10 @@ impl Pipeline {
                 let inner = inner.clone();
                 let ack_tx = ack_tx.clone();
                 let hard = hard_stop.clone();
+                let in_flight = InFlight::new(&inner.metrics.messages_in_flight, 1.0);
                 tasks.spawn(async move {
                     let _permit = permit;
+                    let _in_flight = in_flight;
                     run_message(inner, msg, token, hard, ack_tx).await;
                 });
             }

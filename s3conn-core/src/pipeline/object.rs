@@ -16,9 +16,10 @@ use crate::error::{Classify, ErrorClass};
 use crate::process::{Batch, ObjectJob};
 use crate::queue::Message;
 use crate::record::ObjectContext;
-use crate::sink::SinkError;
+use crate::sink::{DeadLetterKind, SinkError};
 use crate::stats::Stats;
 use crate::store::{ObjectRef, StoreError};
+use crate::telemetry::{seconds_since_ms, InFlight, Stage};
 
 use super::channel_reader::ChannelReader;
 use super::report::KeepReason;
@@ -99,7 +100,9 @@ pub(super) async fn process_object(
             p = inner.objects.clone().acquire_owned() => p.map_err(|_| Stop::LeaseLost)?,
             _ = lease.cancelled() => return Err(Stop::LeaseLost),
         };
+        let in_flight = InFlight::new(&inner.metrics.objects_in_flight, 1.0);
         let result = object_once(inner, &mut object, &mut resume_at, lease).await;
+        drop(in_flight);
         drop(permit);
         match result {
             Ok(()) => {
@@ -110,12 +113,23 @@ pub(super) async fn process_object(
                 if !matches!(stop, Stop::LeaseLost) {
                     inner.stats.failure(stop.class());
                 }
+                // Gone or overwritten since the notification: acknowledged by design, no failure.
+                let normal = matches!(
+                    stop,
+                    Stop::LeaseLost
+                        | Stop::Store(StoreError::NotFound(_) | StoreError::PreconditionFailed(_))
+                );
+                // A sink's failures are counted per attempt by `with_retries`.
+                if !normal && !matches!(stop, Stop::Sink(_) | Stop::DeadLetter(_)) {
+                    inner.metrics.failure(Stage::Object, stop.class());
+                }
                 let retry = stop.class() == ErrorClass::Retryable && attempt < cfg.object_retries;
                 if !retry {
                     return Err(stop);
                 }
                 attempt += 1;
                 Stats::add(&inner.stats.retries, 1);
+                inner.metrics.retry(Stage::Object);
                 let wait = equal_jitter(cfg.retry_base, cfg.retry_max, attempt);
                 debug!(message = %msg.id, %object, error = %stop, ?wait, resume_at, "retrying object");
                 tokio::select! {
@@ -146,6 +160,7 @@ async fn object_once(
         object.etag = got.meta.etag.clone();
     }
     let expected = Some(got.meta.size).filter(|_| got.meta.size > 0);
+    let last_modified_ms = got.meta.last_modified_ms;
     if let Some(modified) = got.meta.last_modified_ms {
         let lag = u64::try_from(now_ms().saturating_sub(modified)).unwrap_or(0);
         inner
@@ -160,8 +175,9 @@ async fn object_once(
         got.meta.last_modified_ms,
     ));
     let (chunk_tx, chunk_rx) = mpsc::channel::<Result<Bytes, StoreError>>(4);
-    let (batch_tx, mut batch_rx) = mpsc::channel::<(Batch, OwnedSemaphorePermit)>(2);
+    let (batch_tx, mut batch_rx) = mpsc::channel::<(Batch, OwnedSemaphorePermit, InFlight)>(2);
     let budget = inner.bytes_budget.clone();
+    let in_flight_bytes = inner.metrics.in_flight_bytes.clone();
     let handle = tokio::runtime::Handle::current();
     let job = ObjectJob {
         source: inner.source.clone(),
@@ -181,7 +197,8 @@ async fn object_once(
             let Ok(permit) = handle.block_on(budget.clone().acquire_many_owned(units)) else {
                 return ControlFlow::Break(());
             };
-            match batch_tx.blocking_send((batch, permit)) {
+            let counted = InFlight::new(&in_flight_bytes, f64::from(units) * 1024.0);
+            match batch_tx.blocking_send((batch, permit, counted)) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(_) => ControlFlow::Break(()),
             }
@@ -197,9 +214,10 @@ async fn object_once(
         }
     };
     let deliver = async move {
-        while let Some((batch, permit)) = batch_rx.recv().await {
+        while let Some((batch, permit, counted)) = batch_rx.recv().await {
             deliver_batch(inner, &batch, lease).await?;
             *resume_at = batch.end_ordinal;
+            drop(counted);
             drop(permit);
         }
         Ok::<(), Stop>(())
@@ -228,6 +246,14 @@ async fn object_once(
     let stats = &inner.stats;
     Stats::add(&stats.bytes_read, summary.compressed_bytes);
     Stats::add(&stats.bytes_decoded, summary.decompressed_bytes);
+    inner.metrics.read_bytes.increment(summary.compressed_bytes);
+    inner
+        .metrics
+        .decoded_bytes
+        .increment(summary.decompressed_bytes);
+    if let Some(modified) = last_modified_ms {
+        inner.metrics.object_lag.record(seconds_since_ms(modified));
+    }
     if summary.mismatch {
         Stats::add(&stats.compression_mismatches, 1);
         warn!(%object, detected = ?summary.detected, "object bytes contradict the configured file type; decoded as detected");
@@ -247,21 +273,37 @@ async fn deliver_batch(
         let Some(dead) = &inner.dead else {
             return Err(Stop::NoDeadLetterDestination);
         };
-        with_retries(inner, lease, || dead.dead_letter(&batch.dead_letters))
-            .await
-            .map_err(|e| e.map_sink(Stop::DeadLetter))?;
+        with_retries(inner, lease, Stage::DeadLetter, || {
+            dead.dead_letter(&batch.dead_letters)
+        })
+        .await
+        .map_err(|e| e.map_sink(Stop::DeadLetter))?;
         Stats::add(
             &stats.records_dead_lettered,
             batch.dead_letters.len() as u64,
         );
+        for reason in &batch.bad_reasons {
+            inner
+                .metrics
+                .dead_letters(DeadLetterKind::Record, reason, 1);
+        }
     }
     if !batch.records.is_empty() {
-        with_retries(inner, lease, || inner.sink.deliver(&batch.records))
-            .await
-            .map_err(|e| e.map_sink(|e| inner.sink_failed(e)))?;
+        with_retries(inner, lease, Stage::Sink, || {
+            inner.sink.deliver(&batch.records)
+        })
+        .await
+        .map_err(|e| e.map_sink(|e| inner.sink_failed(e)))?;
         Stats::add(&stats.records_delivered, batch.records.len() as u64);
+        let m = &inner.metrics;
+        m.records_delivered.increment(batch.records.len() as u64);
+        m.delivered_bytes.increment(batch.record_bytes as u64);
+        m.delivered_now();
     }
     Stats::add(&stats.records_filtered, batch.filtered);
+    if batch.filtered > 0 {
+        inner.metrics.records_filtered.increment(batch.filtered);
+    }
     Stats::add(&stats.records_timestamp_fallback, batch.fallbacks);
     Ok(())
 }
@@ -290,6 +332,7 @@ impl Inner {
 async fn with_retries<'a, F, Fut>(
     inner: &'a Arc<Inner>,
     lease: &CancellationToken,
+    stage: Stage,
     mut f: F,
 ) -> Result<(), Stop>
 where
@@ -304,14 +347,24 @@ where
             _ = lease.cancelled() => return Err(Stop::LeaseLost),
         };
         match r {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                if stage == Stage::Sink {
+                    inner.health.delivery_succeeded();
+                }
+                return Ok(());
+            }
             Err(e) => {
                 Stats::add(&inner.stats.sink_failures, 1);
+                inner.metrics.failure(stage, e.class());
+                if stage == Stage::Sink {
+                    inner.health.delivery_failed(e.class(), &e);
+                }
                 if !e.is_retryable() || attempt >= cfg.sink_retries {
                     return Err(Stop::Sink(e));
                 }
                 attempt += 1;
                 Stats::add(&inner.stats.retries, 1);
+                inner.metrics.retry(stage);
                 let wait = equal_jitter(cfg.retry_base, cfg.retry_max, attempt);
                 warn!(error = %e, ?wait, "sink failed; retrying");
                 tokio::select! {

@@ -80,6 +80,20 @@ pub enum BadReason {
     TrailingData,
 }
 
+impl BadReason {
+    /// The reason as a metric label (a closed set: `invalid_json`, `too_large`, `too_deep`,
+    /// `truncated`, `trailing_data`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            BadReason::InvalidJson { .. } => "invalid_json",
+            BadReason::TooLarge { .. } => "too_large",
+            BadReason::TooDeep { .. } => "too_deep",
+            BadReason::Truncated => "truncated",
+            BadReason::TrailingData => "trailing_data",
+        }
+    }
+}
+
 impl std::fmt::Display for BadReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
