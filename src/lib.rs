@@ -53,6 +53,8 @@
 
 #[cfg(all(feature = "aws", feature = "sources"))]
 mod connector_job;
+#[cfg(feature = "metrics-server")]
+pub mod metrics_server;
 pub mod prelude;
 
 // The engine's modules, as they are (no alias named `core`: it would shadow Rust's own).
@@ -60,9 +62,10 @@ pub mod prelude;
 #[doc(hidden)]
 pub use s3conn_core;
 pub use s3conn_core::{
-    concurrency, decode, error, filter, local, memory, notification, pipeline, queue, record,
-    replay, sink, source, stats, store, time,
+    concurrency, decode, error, filter, health, local, memory, notification, pipeline, queue,
+    record, replay, sink, source, stats, store, telemetry, time,
 };
+pub use s3conn_core::{ConnectorHealth, Health, HealthReport, HealthRules, Readiness};
 
 /// The built-in log sources, their registry and declarative sources.
 #[cfg(feature = "sources")]

@@ -15,6 +15,7 @@ pub mod connectivity;
 pub mod connector;
 pub mod dead_letter;
 pub mod error;
+pub mod queue_depth;
 pub mod requests;
 pub mod retry;
 pub mod s3;

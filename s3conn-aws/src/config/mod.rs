@@ -101,6 +101,9 @@ pub struct ConnectorConfig {
     pub key_prefix: Option<String>,
     /// Only keys ending with this are read.
     pub key_suffix: Option<String>,
+    /// Poll `GetQueueAttributes` for the `s3conn_queue_messages` gauge (default false; needs the
+    /// extra permission `sqs:GetQueueAttributes`; see [`crate::queue_depth`]).
+    pub queue_depth_metrics: bool,
 }
 
 impl ConnectorConfig {

@@ -74,4 +74,5 @@ pub(super) struct RawConfig {
     pub(super) buckets: Option<Vec<String>>,
     pub(super) key_prefix: Option<String>,
     pub(super) key_suffix: Option<String>,
+    pub(super) queue_depth_metrics: Option<bool>,
 }

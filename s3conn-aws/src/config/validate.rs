@@ -42,6 +42,7 @@ impl RawConfig {
             buckets,
             key_prefix,
             key_suffix,
+            queue_depth_metrics,
         } = self;
 
         let name = check_name(name)?;
@@ -88,6 +89,7 @@ impl RawConfig {
             buckets,
             key_prefix: key_prefix.filter(|s| !s.is_empty()),
             key_suffix: key_suffix.filter(|s| !s.is_empty()),
+            queue_depth_metrics: queue_depth_metrics.unwrap_or(false),
         })
     }
 }

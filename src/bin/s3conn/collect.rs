@@ -42,6 +42,14 @@ pub struct CollectArgs {
     /// Write the counters as JSON to this file when done.
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
+    /// Serve /metrics (Prometheus text), /healthz and /readyz on this address (port 0: any free
+    /// port; the address served is printed on stderr).
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<String>,
+    /// With --metrics-addr: poll the queue depth into s3conn_queue_messages (GetQueueAttributes
+    /// every 30 s; needs sqs:GetQueueAttributes). Also `queue_depth_metrics = true` in the config.
+    #[arg(long, requires = "metrics_addr")]
+    queue_depth_metrics: bool,
 }
 
 /// Arguments of `s3conn test`.
@@ -128,6 +136,8 @@ pub fn collect(args: CollectArgs) -> ExitCode {
         };
         let sink = crate::test_hooks::with_test_hooks(sink)?;
         let rt = runtime()?;
+        // Before any pipeline is built: their metric handles resolve when built.
+        let metrics = crate::serve::recorder(args.metrics_addr.as_deref())?;
         rt.block_on(async {
             let mut job = ConnectorJob::from_config_file(&args.config)
                 .await
@@ -138,6 +148,12 @@ pub fn collect(args: CollectArgs) -> ExitCode {
             let pipeline = job.pipeline(sink, &dead_letter(&args)).map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
             tokio::spawn(signals(shutdown.clone()));
+            // The endpoints answer until the run is over, through the shutdown grace period.
+            let served = CancellationToken::new();
+            let _serving = served.clone().drop_guard();
+            if let Some(metrics) = metrics {
+                metrics.serve(&job, &pipeline, args.queue_depth_metrics, served).await?;
+            }
             let job = Arc::new(job);
             if args.status_interval > 0 {
                 let stats = pipeline.stats();

@@ -12,6 +12,7 @@
 mod closed_stdout;
 mod collect;
 mod replay;
+mod serve;
 mod summary;
 mod test_hooks;
 
