@@ -50,6 +50,10 @@ pub struct CollectArgs {
     /// every 30 s; needs sqs:GetQueueAttributes). Also `queue_depth_metrics = true` in the config.
     #[arg(long, requires = "metrics_addr")]
     queue_depth_metrics: bool,
+    /// /readyz reports the connector degraded once every delivery to the output has failed for
+    /// this long (receiving: once it has failed for three poll waits).
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    delivery_failing_for: u64,
 }
 
 /// Arguments of `s3conn test`.
@@ -145,6 +149,10 @@ pub fn collect(args: CollectArgs) -> ExitCode {
             let config = job.pipeline_config_mut();
             config.drain = args.drain;
             config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
+            config.health = Some(s3conn::HealthRules {
+                delivery_failing_for: Duration::from_secs(args.delivery_failing_for),
+                ..s3conn::HealthRules::for_receive_wait(config.receive_wait)
+            });
             let pipeline = job.pipeline(sink, &dead_letter(&args)).map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
             tokio::spawn(signals(shutdown.clone()));
