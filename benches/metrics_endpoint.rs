@@ -78,10 +78,11 @@ async fn populate(connector: usize) {
         .dead_letter(Arc::new(MemoryDeadLetterSink::new()))
         .config(config)
         .build();
-    pipeline
+    let report = pipeline
         .run(CancellationToken::new())
         .await
         .expect("the drain completes");
+    assert!(report.is_complete(), "{}", report.status);
 }
 
 fn get(addr: &str) -> usize {
