@@ -19,6 +19,7 @@ pub mod dead_letter;
 pub mod error;
 pub mod http_client;
 pub mod listing;
+pub mod queue_depth;
 pub mod requests;
 pub mod retry;
 pub mod s3;
