@@ -8,6 +8,8 @@
 //! - [`config::ConnectorConfig`] reads a connector's TOML file and builds the SDK clients.
 //! - [`connectivity::check_connectivity`] checks credentials and reachability, changing nothing.
 //! - [`dead_letter::SqsDeadLetterSink`] sends dead-lettered items to an SQS queue.
+//! - [`lake::LakeSink`] writes records into an S3 data lake as Parquet (feature `parquet`) or
+//!   gzip NDJSON objects.
 //! - [`connector::Connector`] wires a configuration to the queue, the store and the core pipeline.
 
 pub mod config;
@@ -15,6 +17,7 @@ pub mod connectivity;
 pub mod connector;
 pub mod dead_letter;
 pub mod error;
+pub mod lake;
 pub mod requests;
 pub mod retry;
 pub mod s3;

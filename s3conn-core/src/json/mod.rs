@@ -20,4 +20,6 @@ pub use validate::SyntaxError;
 // The benches (`benches/pipeline.rs`) and the fuzz target `fuzz_targets/validate.rs` run it alone.
 #[doc(hidden)]
 pub use validate::Validator;
-pub(crate) use write::{write_i64, write_single_line, write_str, write_u64};
+// The data-lake sink (s3conn-aws) writes events on one line into its Parquet `event` column.
+pub use write::write_single_line;
+pub(crate) use write::{write_i64, write_str, write_u64};
