@@ -137,6 +137,12 @@ impl Uploader {
             completed.push(
                 CompletedPart::builder()
                     .set_e_tag(out.e_tag().map(str::to_owned))
+                    // The SDK checksums every part; completing must name the same checksums.
+                    .set_checksum_crc32(out.checksum_crc32().map(str::to_owned))
+                    .set_checksum_crc32_c(out.checksum_crc32_c().map(str::to_owned))
+                    .set_checksum_crc64_nvme(out.checksum_crc64_nvme().map(str::to_owned))
+                    .set_checksum_sha1(out.checksum_sha1().map(str::to_owned))
+                    .set_checksum_sha256(out.checksum_sha256().map(str::to_owned))
                     .part_number(number)
                     .build(),
             );
@@ -148,19 +154,40 @@ impl Uploader {
             .build();
         self.retry
             .run(&self.stats, || async {
-                self.client
+                let sent = self
+                    .client
                     .complete_multipart_upload()
                     .bucket(&self.bucket)
                     .key(key)
                     .upload_id(upload_id)
                     .multipart_upload(parts.clone())
                     .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("s3:CompleteMultipartUpload", &e))
+                    .await;
+                match sent {
+                    Ok(_) => Ok(()),
+                    // A completion whose answer was lost or unreadable may have happened (a retry
+                    // then gets `NoSuchUpload`): the key is ours alone, so if it exists, it is done.
+                    Err(e) if self.exists(key).await => {
+                        tracing::debug!(bucket = %self.bucket, key, error = %AwsError::from_sdk("s3:CompleteMultipartUpload", &e), "multipart upload completed though its answer was not read");
+                        Ok(())
+                    }
+                    Err(e) => Err(AwsError::from_sdk("s3:CompleteMultipartUpload", &e)),
+                }
             })
             .await
             .map_err(|e| self.sink_error(key, e))?;
         Ok(())
+    }
+
+    /// Whether the object `key` exists (any failure to tell counts as no).
+    async fn exists(&self, key: &str) -> bool {
+        self.client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .is_ok()
     }
 
     /// Best effort: an upload left open holds storage until a lifecycle rule removes it, but is
