@@ -17,7 +17,7 @@ pub(crate) enum Chunk {
     Ndjson(NdjsonChunk),
     /// Column buffers, written as Parquet pages at [`finish`].
     #[cfg(feature = "parquet")]
-    Parquet(Columns),
+    Parquet(Box<Columns>),
 }
 
 impl Chunk {
@@ -57,18 +57,20 @@ pub fn encode_object(format: LakeFormat, records: &[Record]) -> Result<Vec<u8>, 
 pub(crate) fn encode(format: LakeFormat, records: &[&Record]) -> Chunk {
     match format {
         #[cfg(feature = "parquet")]
-        LakeFormat::Parquet => Chunk::Parquet(Columns::from_records(records)),
+        LakeFormat::Parquet => Chunk::Parquet(Box::new(Columns::from_records(records))),
         _ => Chunk::Ndjson(NdjsonChunk::from_records(records)),
     }
 }
 
 /// The body of one object holding `chunks`, in order.
+// Without the `parquet` feature `Chunk` has one variant, and the `filter_map` below always keeps.
+#[allow(clippy::unnecessary_filter_map)]
 pub(crate) fn finish(format: LakeFormat, chunks: Vec<Chunk>) -> Result<Vec<u8>, EncodeError> {
     match format {
         #[cfg(feature = "parquet")]
         LakeFormat::Parquet => {
             super::parquet::write_file(chunks.into_iter().filter_map(|c| match c {
-                Chunk::Parquet(columns) => Some(columns),
+                Chunk::Parquet(columns) => Some(*columns),
                 Chunk::Ndjson(_) => None,
             }))
         }

@@ -5,7 +5,7 @@
 //! ```
 //!
 //! The partition comes from the record's source (`index`, `msg_class`, sanitised for keys: see
-//! [`partition`](self#partitions)) and its timestamp in UTC; `<unique>` is the UTC time of the
+//! *Partitions* below) and its timestamp in UTC; `<unique>` is the UTC time of the
 //! write, a random token drawn once per process and a sequence number
 //! (`20231114T221320Z-9f0c…-000042`), so processes never overwrite each other. The format is
 //! Parquet ([`LakeFormat::Parquet`], cargo feature `parquet`; schema below) or gzip NDJSON
