@@ -57,11 +57,11 @@ mod connector_job;
 pub mod metrics_server;
 pub mod prelude;
 #[cfg(all(feature = "aws", feature = "sources"))]
-mod supervisor;
-#[cfg(all(feature = "aws", feature = "sources"))]
 mod routing;
 #[cfg(feature = "sinks")]
 mod sink_from_config;
+#[cfg(all(feature = "aws", feature = "sources"))]
+mod supervisor;
 
 // The engine's modules, as they are (no alias named `core`: it would shadow Rust's own).
 /// The engine crate itself, for the items its modules do not list here (benches, internals).

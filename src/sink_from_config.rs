@@ -174,7 +174,8 @@ fn lake_sink(
     settings.roll_bytes = usize::try_from(lake.roll_bytes).unwrap_or(usize::MAX);
     settings.roll_age = lake.roll_age;
     let client = aws_sdk_s3::Client::from_conf(config.build());
-    let sink = LakeSink::new(client, settings).map_err(|e| SinkFromConfigError::Lake(e.to_string()))?;
+    let sink =
+        LakeSink::new(client, settings).map_err(|e| SinkFromConfigError::Lake(e.to_string()))?;
     Ok(Arc::new(sink))
 }
 

@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use s3conn_aws::{shared_http_client, SharedHttpClient};
 use s3conn_core::backoff::equal_jitter;
+use s3conn_core::health::Health;
 use s3conn_core::{ByteBudget, PipelineError, RunReport, Sink, Stats};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -168,6 +169,7 @@ pub struct Supervisor {
     http: SharedHttpClient,
     budget: ByteBudget,
     states: ConnectorStates,
+    health: Health,
     restart_base: Duration,
     restart_max: Duration,
 }
@@ -190,6 +192,7 @@ impl Supervisor {
             http: shared_http_client(),
             budget: ByteBudget::new(max_in_flight_bytes),
             states: ConnectorStates::default(),
+            health: Health::new(),
             restart_base: RESTART_BASE,
             restart_max: RESTART_MAX,
         }
@@ -246,6 +249,12 @@ impl Supervisor {
         self.states.clone()
     }
 
+    /// The readiness of every connector (`/readyz`): each run's pipeline registers its health
+    /// here, a restarted connector replacing its earlier entry.
+    pub fn health(&self) -> Health {
+        self.health.clone()
+    }
+
     /// Runs every connector until `shutdown` is cancelled (or, for connectors in drain mode,
     /// until each has drained). A connector failing does not stop the others: it is restarted
     /// with backoff unless it drains or its output is closed.
@@ -255,12 +264,13 @@ impl Supervisor {
         for (index, c) in self.connectors.into_iter().enumerate() {
             let name = names[index].clone();
             let states = self.states.clone();
+            let health = self.health.clone();
             let shutdown = shutdown.clone();
             let delays = (self.restart_base, self.restart_max);
             let span = tracing::error_span!("connector", connector = %name);
             tasks.spawn(
                 async move {
-                    let outcome = supervise(name, c, states, shutdown, delays).await;
+                    let outcome = supervise(name, c, states, health, shutdown, delays).await;
                     (index, outcome)
                 }
                 .instrument(span),
@@ -295,6 +305,7 @@ async fn supervise(
     name: String,
     c: Supervised,
     states: ConnectorStates,
+    health: Health,
     shutdown: CancellationToken,
     (base, max): (Duration, Duration),
 ) -> ConnectorOutcome {
@@ -303,6 +314,7 @@ async fn supervise(
         let result = match c.job.pipeline(c.sink.clone(), &c.dead_letter) {
             Ok(pipeline) => {
                 states.set_stats(&name, pipeline.stats());
+                health.register(pipeline.health());
                 states.set(&name, ConnectorState::Running);
                 pipeline
                     .run(shutdown.clone())

@@ -344,3 +344,50 @@ async fn prometheus_reads_the_records_counter_and_promtool_accepts_the_expositio
     assert_eq!(total, 121.0, "{answer}");
     assert_eq!(results[0]["metric"]["source"], "generic");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_server_for_several_connectors_shows_the_failing_one_not_ready() {
+    let world = World::new().await;
+    let good = world.config("multi-good", &world.moto.endpoint.clone(), "");
+    // A second connector whose queue does not exist: it fails and is restarted, the first goes on.
+    let broken = world.dir.path().join("multi-broken.toml");
+    let text = std::fs::read_to_string(&good)
+        .unwrap()
+        .replace("name = \"multi-good\"", "name = \"multi-broken\"")
+        .replace(&world.queue_url, &format!("{}-gone", world.queue_url));
+    std::fs::write(&broken, text).unwrap();
+    let served = serve(&world, &good, &["--config", broken.to_str().unwrap()], &[]);
+    let addr = served.addr.clone();
+    world
+        .moto
+        .put(
+            &world.clients,
+            &world.bucket,
+            "logs/m.ndjson.gz",
+            gzip_lines(7),
+        )
+        .await;
+    wait_for(&addr, "/metrics", Duration::from_secs(60), |_, m| {
+        sample_sum(m, "s3conn_records_delivered_total", "multi-good") == 7.0
+    })
+    .await;
+    let (status, body) = wait_for(&addr, "/readyz", Duration::from_secs(60), |_, b| {
+        b.contains("multi-good: ready")
+            && b.contains("multi-broken: ")
+            && !b.contains("multi-broken: ready")
+    })
+    .await;
+    assert_eq!(
+        status, 503,
+        "one connector not ready makes the process not ready: {body}"
+    );
+    let (_, metrics) = get(&addr, "/metrics").unwrap();
+    assert!(
+        metrics.contains("s3conn_ready{connector=\"multi-good\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("s3conn_ready{connector=\"multi-broken\"} 0"),
+        "{metrics}"
+    );
+}

@@ -24,8 +24,8 @@ use s3conn_core::pipeline::PipelineBuilder;
 use s3conn_core::{LogSource, Pipeline, PipelineConfig, Queue, Router, Sink};
 
 use crate::config::{AwsClients, ConfigError, ConnectorConfig};
-use crate::http_client::SharedHttpClient;
 use crate::connectivity::{check_connectivity_on, ConnectivityReport};
+use crate::http_client::SharedHttpClient;
 use crate::requests::RequestCounts;
 use crate::s3::S3ObjectStore;
 use crate::sqs::SqsQueue;

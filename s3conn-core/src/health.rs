@@ -277,10 +277,12 @@ impl Health {
 
     /// Adds a connector's entry (from [`Pipeline::health`](crate::Pipeline::health)).
     pub fn register(&self, connector: Arc<ConnectorHealth>) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(connector);
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        // A connector started again (a supervised restart) replaces its earlier entry.
+        match entries.iter_mut().find(|e| e.name() == connector.name()) {
+            Some(entry) => *entry = connector,
+            None => entries.push(connector),
+        }
     }
 
     /// The readiness of every connector now.

@@ -106,7 +106,9 @@ impl ConnectorConfig {
     /// [`Self::clients`] on a given HTTP client (shared by several connectors), or the SDK's
     /// default when `None`.
     pub async fn clients_on(&self, http: Option<SharedHttpClient>) -> AwsClients {
-        let queue = self.access_sdk_config_on(&self.queue_access, http.clone()).await;
+        let queue = self
+            .access_sdk_config_on(&self.queue_access, http.clone())
+            .await;
         let store = if self.store_access == self.queue_access {
             queue.clone()
         } else {

@@ -253,7 +253,9 @@ async fn object_once(
     Stats::add(&stats.bytes_decoded, summary.decompressed_bytes);
     let by_source = inner.metrics.source(&route.source.info().id);
     by_source.read_bytes.increment(summary.compressed_bytes);
-    by_source.decoded_bytes.increment(summary.decompressed_bytes);
+    by_source
+        .decoded_bytes
+        .increment(summary.decompressed_bytes);
     if let Some(modified) = last_modified_ms {
         inner.metrics.object_lag.record(seconds_since_ms(modified));
     }
@@ -301,8 +303,12 @@ async fn deliver_batch(
             Ok(()) => {
                 Stats::add(&stats.records_delivered, batch.records.len() as u64);
                 let by_source = inner.metrics.source(source_id);
-                by_source.records_delivered.increment(batch.records.len() as u64);
-                by_source.delivered_bytes.increment(batch.record_bytes as u64);
+                by_source
+                    .records_delivered
+                    .increment(batch.records.len() as u64);
+                by_source
+                    .delivered_bytes
+                    .increment(batch.record_bytes as u64);
                 inner.metrics.delivered_now();
             }
             Err(Stop::Sink(SinkError::PartlyRejected(rejected))) => {

@@ -88,6 +88,8 @@ pub fn collect_many(args: &CollectArgs, configs: &[PathBuf]) -> ExitCode {
 }
 
 async fn run(args: &CollectArgs, configs: &[PathBuf]) -> Result<ExitCode, String> {
+    // Before any pipeline is built: their metric handles resolve when built.
+    let metrics = crate::serve::recorder(args.metrics_addr.as_deref())?;
     let mut supervisor = Supervisor::new(PROCESS_IN_FLIGHT_BYTES);
     // One stdout sink shared by the connectors writing there (records carry their connector's
     // name); each other connector its own file (--output) or its own `[sink]`.
@@ -99,6 +101,10 @@ async fn run(args: &CollectArgs, configs: &[PathBuf]) -> Result<ExitCode, String
         let config = job.pipeline_config_mut();
         config.drain = args.drain;
         config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
+        config.health = Some(s3conn::HealthRules {
+            delivery_failing_for: Duration::from_secs(args.delivery_failing_for),
+            ..s3conn::HealthRules::for_receive_wait(config.receive_wait)
+        });
         let name = job.connector().config().name.clone();
         let (sink, to_stdout) = job_sink(args, &job, path, Some(&file_safe(&name)))?;
         let sink = if to_stdout {
@@ -120,6 +126,20 @@ async fn run(args: &CollectArgs, configs: &[PathBuf]) -> Result<ExitCode, String
     );
     let shutdown = CancellationToken::new();
     tokio::spawn(signals(shutdown.clone()));
+    // One server for the process: /readyz lists every connector, /metrics labels each.
+    let served = CancellationToken::new();
+    let _serving = served.clone().drop_guard();
+    if let Some(metrics) = metrics {
+        let job_refs: Vec<&ConnectorJob> = jobs.iter().map(Arc::as_ref).collect();
+        metrics
+            .serve_all(
+                &job_refs,
+                supervisor.health(),
+                args.queue_depth_metrics,
+                served,
+            )
+            .await?;
+    }
     let states = supervisor.states();
     if args.status_interval > 0 {
         let every = Duration::from_secs(args.status_interval);

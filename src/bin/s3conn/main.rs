@@ -16,8 +16,8 @@ mod collect;
 mod collect_many;
 mod json_log;
 mod replay;
-mod sink_check;
 mod serve;
+mod sink_check;
 mod summary;
 mod test_hooks;
 

@@ -10,8 +10,8 @@ use clap::Args;
 use s3conn::decode::DecoderConfig;
 use s3conn::filter::{ObjectFilter, RecordFilters};
 use s3conn::{
-    CancellationToken, ConnectorConfig, DirectoryDeadLetterSink, PipelineConfig,
-    PipelineError, Replay, ReplayError, Router, Stats,
+    CancellationToken, ConnectorConfig, DirectoryDeadLetterSink, PipelineConfig, PipelineError,
+    Replay, ReplayError, Router, Stats,
 };
 
 use crate::closed_stdout::CLOSED_STDOUT_EXIT_CODE;

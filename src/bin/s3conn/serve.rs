@@ -31,6 +31,18 @@ impl Metrics {
     ) -> Result<(), String> {
         let health = Health::new();
         health.register(pipeline.health());
+        self.serve_all(&[job], health, queue_depth, stop).await
+    }
+
+    /// Serves the endpoints for several connectors whose pipelines register in `health` (a
+    /// supervisor's), polling each queue's depth when asked, until `stop`.
+    pub async fn serve_all(
+        self,
+        jobs: &[&ConnectorJob],
+        health: Health,
+        queue_depth: bool,
+        stop: CancellationToken,
+    ) -> Result<(), String> {
         let server = MetricsServer::bind(&self.addr, self.prometheus, health, stop.clone())
             .await
             .map_err(|e| format!("--metrics-addr {}: {e}", self.addr))?;
@@ -38,14 +50,16 @@ impl Metrics {
             "s3conn collect: serving /metrics, /healthz and /readyz on http://{}",
             server.local_addr()
         );
-        let connector = job.connector();
-        if queue_depth || connector.config().queue_depth_metrics {
-            s3conn::tokio::spawn(s3conn::aws::queue_depth::watch_queue_depth(
-                connector.queue().as_ref().clone(),
-                connector.config().name.clone(),
-                s3conn::aws::queue_depth::QUEUE_DEPTH_INTERVAL,
-                stop,
-            ));
+        for job in jobs {
+            let connector = job.connector();
+            if queue_depth || connector.config().queue_depth_metrics {
+                s3conn::tokio::spawn(s3conn::aws::queue_depth::watch_queue_depth(
+                    connector.queue().as_ref().clone(),
+                    connector.config().name.clone(),
+                    s3conn::aws::queue_depth::QUEUE_DEPTH_INTERVAL,
+                    stop.clone(),
+                ));
+            }
         }
         Ok(())
     }
