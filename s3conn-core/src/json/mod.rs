@@ -14,10 +14,12 @@ pub use raw::RawJson;
 pub use span::Span;
 pub(crate) use validate::Prefix;
 // The benches (`benches/corpus`) keep the fields the framer noted.
-#[doc(hidden)]
-pub use validate::FieldSpan;
 pub use validate::SyntaxError;
+#[doc(hidden)]
+pub use validate::{FieldSpan, ValueHint};
 // The benches (`benches/pipeline.rs`) and the fuzz target `fuzz_targets/validate.rs` run it alone.
 #[doc(hidden)]
 pub use validate::Validator;
-pub(crate) use write::{any_needs_escape, write_i64, write_single_line, write_str, write_u64};
+pub(crate) use write::{
+    any_needs_escape, write_escaped, write_i64, write_single_line, write_str, write_u64,
+};
