@@ -2,6 +2,7 @@
 //! for sources, the owned text of a validated event, and hand-written output.
 
 mod fields;
+mod noted;
 mod raw;
 mod span;
 mod validate;
@@ -10,6 +11,7 @@ mod write;
 // The fuzz target `fuzz_targets/validate.rs` checks this reader against serde_json.
 #[doc(hidden)]
 pub use fields::TopLevel;
+pub use noted::NotedField;
 pub use raw::RawJson;
 pub use span::Span;
 pub(crate) use validate::Prefix;

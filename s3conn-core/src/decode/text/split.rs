@@ -1,6 +1,6 @@
 //! Cutting one record into field tokens, by [`Split`].
 
-use memchr::{memchr, memchr2, memchr_iter};
+use memchr::{memchr, memchr2};
 
 use super::Split;
 
@@ -38,10 +38,13 @@ pub(super) fn split(split: Split, record: &[u8], tokens: &mut Vec<Token>) -> Res
     tokens.clear();
     match split {
         Split::Delimited { delimiter } => {
+            // Fields are short (VPC Flow Logs: ~8 bytes): a byte loop beats a `memchr` call each.
             let mut start = 0;
-            for at in memchr_iter(delimiter, record) {
-                tokens.push(Token::plain(start, at));
-                start = at + 1;
+            for (at, &b) in record.iter().enumerate() {
+                if b == delimiter {
+                    tokens.push(Token::plain(start, at));
+                    start = at + 1;
+                }
             }
             tokens.push(Token::plain(start, record.len()));
             Ok(())
