@@ -55,7 +55,8 @@ impl<'a> NotedField<'a> {
             return None;
         }
         text.bytes().try_fold(0u64, |n, b| {
-            n.checked_mul(10)?.checked_add(u64::from(b.wrapping_sub(b'0')))
+            n.checked_mul(10)?
+                .checked_add(u64::from(b.wrapping_sub(b'0')))
         })
     }
 
@@ -79,13 +80,22 @@ mod tests {
             hint,
         };
         let a = NotedField::new(text, &span(2..3, 5..10, ValueHint::PlainString)).unwrap();
-        assert_eq!((a.key(), a.plain_str(), a.u64()), (Some("a"), Some("x y"), None));
+        assert_eq!(
+            (a.key(), a.plain_str(), a.u64()),
+            (Some("a"), Some("x y"), None)
+        );
         let n = NotedField::new(text, &span(12..13, 15..17, ValueHint::Integer)).unwrap();
-        assert_eq!((n.integer_text(), n.u64(), n.plain_str()), (Some("42"), Some(42), None));
+        assert_eq!(
+            (n.integer_text(), n.u64(), n.plain_str()),
+            (Some("42"), Some(42), None)
+        );
         let m = NotedField::new(text, &span(19..20, 22..24, ValueHint::Integer)).unwrap();
         assert_eq!((m.integer_text(), m.u64()), (Some("-3"), None));
         let e = NotedField::new(text, &span(26..27, 29..34, ValueHint::Json)).unwrap();
-        assert_eq!((e.plain_str(), e.json(), e.is_known()), (None, r#""q\"""#, false));
+        assert_eq!(
+            (e.plain_str(), e.json(), e.is_known()),
+            (None, r#""q\"""#, false)
+        );
         let mut k = span(36..39, 41..42, ValueHint::Integer);
         k.key_escaped = true;
         assert_eq!(NotedField::new(text, &k).unwrap().key(), None);

@@ -141,7 +141,9 @@ fn time_of<'a>(field: &NotedField<'a>) -> Option<TimeVal<'a>> {
     }
     match field.u64() {
         Some(n) => Some(TimeVal::U64(n)),
-        None => Some(TimeVal::F64(field.integer_text()?.parse::<i64>().ok()? as f64)),
+        None => Some(TimeVal::F64(
+            field.integer_text()?.parse::<i64>().ok()? as f64
+        )),
     }
 }
 
