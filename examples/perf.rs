@@ -2,8 +2,9 @@
 //!
 //! - `perf gen KIND MEGABYTES OUT [--gzip] [--objects N]`: deterministic corpus (see `benches/corpus`).
 //! - `perf gen-text vpcflow|alb MEGABYTES OUT [--gzip]`: a text corpus (`benches/corpus/text.rs`).
-//! - `perf text vpcflow|alb|SPEC FILE`: decode + normalize of a text object, no output, with a
-//!   minimal hand-written source (`benches/corpus/text.rs`) or a spec's.
+//! - `perf text vpcflow|alb|SOURCE-ID|SPEC FILE`: decode + normalize of a text object, no output,
+//!   with a minimal hand-written source (`benches/corpus/text.rs`), a built-in source
+//!   (`aws-vpcflow`, `aws-alb`) or a spec's.
 //! - `perf gunzip FILE`: our own decompress-only pass (the floor the parse path is compared to).
 
 #[path = "../benches/corpus/mod.rs"]
@@ -86,14 +87,19 @@ fn text(args: &[String]) -> Result<(), String> {
     use s3conn::s3conn_core::decode::{Decoder, DecoderConfig, Item, JsonDecoder};
     use s3conn::s3conn_core::{Event, LogSource, ObjectContext, ObjectRef};
     let [spec, path] = args else {
-        return Err("usage: perf text SPEC FILE".into());
+        return Err("usage: perf text vpcflow|alb|SOURCE-ID|SPEC FILE".into());
     };
-    // `vpcflow` / `alb`: the minimal hand-written bench sources; anything else: a spec path.
-    let source: Box<dyn LogSource> = match corpus::text::TextKind::parse(spec) {
-        Some(kind) => Box::new(corpus::text::sources::Minimal::new(kind)),
-        None => Box::new(
-            s3conn::sources::DeclarativeSource::from_path(spec).map_err(|e| e.to_string())?,
-        ),
+    // `vpcflow` / `alb`: the minimal hand-written bench sources; a built-in source id
+    // (`aws-vpcflow`, `aws-alb`): the real source; anything else: a spec path.
+    let builtin = s3conn::sources::builtin_registry();
+    let source: std::sync::Arc<dyn LogSource> = match corpus::text::TextKind::parse(spec) {
+        Some(kind) => std::sync::Arc::new(corpus::text::sources::Minimal::new(kind)),
+        None => match builtin.get(spec) {
+            Ok(source) => source,
+            Err(_) => std::sync::Arc::new(
+                s3conn::sources::DeclarativeSource::from_path(spec).map_err(|e| e.to_string())?,
+            ),
+        },
     };
     let format = source.text_format().ok_or("not a text source")?;
     let context = ObjectContext::new(ObjectRef::new("perf", path), None, None, Some(1));

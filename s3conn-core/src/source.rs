@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::decode::text::TextFormat;
-use crate::json::{FieldSpan, TopLevel, Validator};
+use crate::json::{FieldSpan, NotedField, TopLevel, Validator};
 use crate::record::{Normalized, ObjectContext};
 
 /// Re-exported from [`crate::record`], where the envelope it describes is.
@@ -140,6 +140,16 @@ impl<'a> Event<'a> {
     /// Whether the event is a JSON object.
     fn is_object(&self) -> bool {
         self.raw.trim_start().starts_with('{')
+    }
+
+    /// The event's top-level fields as its framer wrote them, in order, when it noted them (text
+    /// decoders always do): a source reads typed values straight from their positions, without
+    /// a JSON parser (duplicate keys are all listed; the last one is the one `value()` keeps).
+    /// `None` when the fields were not noted: read the event with [`Event::parse`].
+    pub fn noted_fields(&self) -> Option<impl Iterator<Item = NotedField<'a>> + 'a> {
+        let fields = self.fields?;
+        let raw = self.raw;
+        Some(fields.iter().filter_map(move |f| NotedField::new(raw, f)))
     }
 
     /// Runs a [`DeserializeSeed`] over the event (e.g. a visitor that collects a few top-level

@@ -367,13 +367,18 @@ fn alb_request_time_client_addresses_and_families() {
 }
 
 /// AWS's NLB example with an ALPN policy ends with `"h2","http/1.1"` (a quoted list without a
-/// space between its quoted parts). The quoted splitter of the text decoder dead-letters it today.
+/// space between its quoted parts): one field, kept whole with its quotes.
 #[test]
-#[ignore = "text decoder: a quoted field followed by `,` (NLB alpn_client_preference_list) is not split yet"]
 fn nlb_alpn_preference_list() {
     let line = "tls 2.0 2020-04-01T08:51:42 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99 - ECDHE-RSA-AES128-SHA tlsv12 - my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com h2 h2 \"h2\",\"http/1.1\"\n";
     let r = fixture_bytes("aws-alb", "nlb.log", line.as_bytes());
+    assert_eq!(r.len(), 1);
     assert_eq!(r[0].fields.event_type.as_deref(), Some("nlb"));
+    assert_eq!(r[0].timestamp_ms, 1_585_731_102_000);
+    let event: serde_json::Value = serde_json::from_str(r[0].event.get()).unwrap();
+    assert_eq!(event["alpn_fe_protocol"], "h2");
+    assert_eq!(event["alpn_be_protocol"], "h2");
+    assert_eq!(event["alpn_client_preference_list"], r#""h2","http/1.1""#);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 
 use super::span::SPAN_TOKEN;
-use super::validate::FieldSpan;
+use super::validate::{FieldSpan, ValueHint};
 
 /// A validated JSON object's text and its top-level fields, as a `serde` deserializer.
 #[derive(Debug, Clone, Copy)]
@@ -47,7 +47,7 @@ impl<'de> Deserializer<'de> for TopLevel<'de, '_> {
 struct Fields<'de, 'f> {
     text: &'de str,
     fields: std::slice::Iter<'f, FieldSpan>,
-    value: Option<&'de str>,
+    value: Option<(&'de str, ValueHint)>,
     /// Every field, to find the current one's key for an error.
     all: &'f [FieldSpan],
 }
@@ -74,7 +74,10 @@ impl<'de> MapAccess<'de> for Fields<'de, '_> {
             return Ok(None);
         };
         let key = self.text.get(field.key.clone()).unwrap_or("");
-        self.value = Some(self.text.get(field.value.clone()).unwrap_or("null"));
+        self.value = Some(match self.text.get(field.value.clone()) {
+            Some(value) => (value, field.hint),
+            None => ("null", ValueHint::Json),
+        });
         if field.key_escaped {
             let quoted = self
                 .text
@@ -93,7 +96,8 @@ impl<'de> MapAccess<'de> for Fields<'de, '_> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        seed.deserialize(Value(self.value.take().unwrap_or("null")))
+        let (text, hint) = self.value.take().unwrap_or(("null", ValueHint::Json));
+        seed.deserialize(Value(text, hint))
             .map_err(|e| field_error(self.current_key(), &e))
     }
 
@@ -116,8 +120,46 @@ fn field_error(key: &str, error: &serde_json::Error) -> serde_json::Error {
     serde::de::Error::custom(format_args!("field `{key}`: {message}{hint}"))
 }
 
-/// One value's text: skipped for free when ignored, else parsed by `serde_json`.
-struct Value<'de>(&'de str);
+/// One value's text: skipped for free when ignored, read without a parser when its hint says
+/// what it is, else parsed by `serde_json`.
+struct Value<'de>(&'de str, ValueHint);
+
+impl<'de> Value<'de> {
+    /// The value read straight from its hint (as `serde_json` would visit it), or the visitor
+    /// handed back when the JSON parser must read it.
+    fn visit_hinted<V: Visitor<'de>>(
+        &self,
+        visitor: V,
+    ) -> Result<Result<V::Value, serde_json::Error>, V> {
+        match self.1 {
+            ValueHint::PlainString => match self.0.get(1..self.0.len().saturating_sub(1)) {
+                Some(inner) if self.0.len() >= 2 => Ok(visitor.visit_borrowed_str(inner)),
+                _ => Err(visitor),
+            },
+            ValueHint::Integer => match self.0.strip_prefix('-') {
+                None => match digits(self.0) {
+                    Some(n) => Ok(visitor.visit_u64(n)),
+                    None => Err(visitor),
+                },
+                Some(rest) => match digits(rest).and_then(|n| 0i64.checked_sub_unsigned(n)) {
+                    Some(n) => Ok(visitor.visit_i64(n)),
+                    None => Err(visitor),
+                },
+            },
+            ValueHint::Json => Err(visitor),
+        }
+    }
+}
+
+/// The value of at most 19 ASCII digits (no sign), `None` for anything else.
+fn digits(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 19 {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+    })
+}
 
 macro_rules! forward_to_serde_json {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
@@ -130,11 +172,41 @@ macro_rules! forward_to_serde_json {
     )*};
 }
 
+impl<'de> Value<'de> {
+    /// `deserialize_any` through serde_json.
+    fn parse_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(self.0);
+        let value = serde::Deserializer::deserialize_any(&mut de, visitor)?;
+        de.end()?;
+        Ok(value)
+    }
+}
+
 impl<'de> Deserializer<'de> for Value<'de> {
     type Error = serde_json::Error;
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_unit()
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.visit_hinted(visitor) {
+            Ok(value) => value,
+            Err(visitor) => self.parse_any(visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.1 {
+            // A hinted value is never `null`.
+            ValueHint::PlainString | ValueHint::Integer => visitor.visit_some(self),
+            ValueHint::Json => {
+                let mut de = serde_json::Deserializer::from_str(self.0);
+                let value = serde::Deserializer::deserialize_option(&mut de, visitor)?;
+                de.end()?;
+                Ok(value)
+            }
+        }
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -152,7 +224,6 @@ impl<'de> Deserializer<'de> for Value<'de> {
     }
 
     forward_to_serde_json! {
-        deserialize_any();
         deserialize_bool();
         deserialize_i8();
         deserialize_i16();
@@ -171,7 +242,6 @@ impl<'de> Deserializer<'de> for Value<'de> {
         deserialize_string();
         deserialize_bytes();
         deserialize_byte_buf();
-        deserialize_option();
         deserialize_unit();
         deserialize_unit_struct(name: &'static str);
         deserialize_seq();
@@ -219,6 +289,54 @@ mod tests {
             any,
             serde_json::from_str::<serde_json::Value>(text).unwrap()
         );
+    }
+
+    #[test]
+    fn hinted_values_read_as_serde_json_reads_them() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Hinted<'a> {
+            #[serde(borrow)]
+            s: Cow<'a, str>,
+            u: u64,
+            i: Option<i64>,
+            big: i64,
+            any: serde_json::Value,
+            opt: Option<String>,
+        }
+        let text = r#"{"s":"a b","u":42,"i":-7,"big":-9223372036854775808,"any":"x","opt":"y"}"#;
+        let mut v = Validator::new();
+        v.validate(text.as_bytes()).unwrap();
+        let hints = [
+            ValueHint::PlainString,
+            ValueHint::Integer,
+            ValueHint::Integer,
+            ValueHint::Integer,
+            ValueHint::PlainString,
+            ValueHint::PlainString,
+        ];
+        let fields: Vec<FieldSpan> = v
+            .fields()
+            .iter()
+            .zip(hints)
+            .map(|(f, hint)| FieldSpan { hint, ..f.clone() })
+            .collect();
+        let ours = Hinted::deserialize(TopLevel::new(text, &fields)).unwrap();
+        assert!(matches!(ours.s, Cow::Borrowed("a b")));
+        let theirs: Hinted<'_> = serde_json::from_str(text).unwrap();
+        assert_eq!(ours, theirs);
+        let any: serde_json::Value =
+            Deserialize::deserialize(TopLevel::new(text, &fields)).unwrap();
+        assert_eq!(
+            any,
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
+        // A type the hint does not fit is the same error as serde_json's.
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Wrong {
+            u: String,
+        }
+        assert!(Wrong::deserialize(TopLevel::new(text, &fields)).is_err());
     }
 
     #[test]

@@ -59,6 +59,21 @@ pub struct FieldSpan {
     pub value: Range<usize>,
     /// Whether the key contains a backslash escape.
     pub key_escaped: bool,
+    /// What the writer of the value already knows of it (the text decoder), so reading it
+    /// needs no JSON parser.
+    pub hint: ValueHint,
+}
+
+/// What is known of a field's value text without parsing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValueHint {
+    /// Nothing: the value is parsed as JSON.
+    #[default]
+    Json,
+    /// A string without escapes: its value is the text between the quotes.
+    PlainString,
+    /// An integer `-?(0|[1-9][0-9]*)` of at most 19 digits.
+    Integer,
 }
 
 /// How a value ends in bytes that may be only the beginning of a text (see
@@ -268,6 +283,7 @@ impl Validator {
                 key: i + 1..end - 1,
                 value: v..v,
                 key_escaped: escaped,
+                hint: ValueHint::Json,
             });
         }
         Ok(v)

@@ -59,6 +59,42 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Appends the escaped text of `s` (no quotes) to a `String`, as [`write_str`] escapes it:
+/// the text stays a `String`, never validated as UTF-8 again. Whether anything was escaped.
+pub(crate) fn write_escaped(out: &mut String, s: &str) -> bool {
+    let bytes = s.as_bytes();
+    if !any_needs_escape(bytes) {
+        out.push_str(s);
+        return false;
+    }
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !needs_escape(b) {
+            continue;
+        }
+        // `i` is an ASCII byte: a character boundary.
+        out.push_str(s.get(start..i).unwrap_or(""));
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0C => out.push_str("\\f"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xF)]));
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or(""));
+    true
+}
+
 /// Appends the decimal digits of `n`.
 pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];

@@ -14,9 +14,11 @@
 //!
 //! Field names are read as AWS writes them (`log-status`) or with `_` (`log_status`).
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use s3conn_core::decode::text::{Field, TextFormat};
+use s3conn_core::json::NotedField;
 use s3conn_core::{Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
@@ -98,6 +100,53 @@ struct FlowView<'a> {
     interface_id: Text<'a>,
 }
 
+impl<'a> FlowView<'a> {
+    /// The view read straight from the fields the text decoder noted (no JSON parser); `None`
+    /// when a field it reads is not a plain string or integer (then [`Event::parse`] reads it).
+    fn from_noted(fields: impl Iterator<Item = NotedField<'a>>) -> Option<Self> {
+        let mut view = FlowView::default();
+        for field in fields {
+            let slot = match field.key()? {
+                "end" => {
+                    view.end = time_of(&field)?;
+                    continue;
+                }
+                "start" => {
+                    view.start = time_of(&field)?;
+                    continue;
+                }
+                "action" => &mut view.action,
+                "log-status" | "log_status" => &mut view.log_status,
+                "srcaddr" => &mut view.srcaddr,
+                "instance-id" | "instance_id" => &mut view.instance_id,
+                "interface-id" | "interface_id" => &mut view.interface_id,
+                _ => continue,
+            };
+            *slot = text_of(&field)?;
+        }
+        Some(view)
+    }
+}
+
+/// A noted field as [`Text`] reads it (a number as its JSON text); `None` when not known.
+fn text_of<'a>(field: &NotedField<'a>) -> Option<Text<'a>> {
+    let text = field.plain_str().or_else(|| field.integer_text())?;
+    Some(Text((!text.is_empty()).then_some(Cow::Borrowed(text))))
+}
+
+/// A noted field as [`TimeVal`] reads it; `None` when not known.
+fn time_of<'a>(field: &NotedField<'a>) -> Option<TimeVal<'a>> {
+    if let Some(text) = field.plain_str() {
+        return Some(TimeVal::Str(Cow::Borrowed(text)));
+    }
+    match field.u64() {
+        Some(n) => Some(TimeVal::U64(n)),
+        None => Some(TimeVal::F64(
+            field.integer_text()?.parse::<i64>().ok()? as f64
+        )),
+    }
+}
+
 impl LogSource for VpcFlow {
     builtin_source_accessors!();
 
@@ -106,7 +155,8 @@ impl LogSource for VpcFlow {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let Some(f) = normalize::parse_event::<FlowView<'_>>(event) else {
+        let noted = event.noted_fields().and_then(FlowView::from_noted);
+        let Some(f) = noted.or_else(|| normalize::parse_event::<FlowView<'_>>(event)) else {
             return normalize::fallback(normalize::NOT_OBJECT);
         };
         let action = present(f.action.get());

@@ -61,7 +61,9 @@ pub enum Split {
     },
     /// Fields separated by one space; a field starting with `"` runs to the closing quote
     /// (`\"` and `\\` escaped inside), one starting with `[` to the closing `]` (the brackets
-    /// are dropped): ALB/classic ELB/NLB access logs, S3 server access logs.
+    /// are dropped): ALB/classic ELB/NLB access logs, S3 server access logs. A quoted part
+    /// followed by more text up to the next space (NLB `"h2","http/1.1"`) is one field, kept
+    /// whole with its quotes.
     Quoted,
     /// RFC 4180: fields separated by `delimiter` (`,` CSV, `\t` TSV), quoted with `"` (a doubled
     /// `""` is one quote) and quoted fields may span lines.

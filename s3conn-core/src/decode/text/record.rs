@@ -2,13 +2,13 @@
 
 use super::split::{unescape, Escape};
 use super::FieldType;
-use crate::json::{any_needs_escape, write_str, FieldSpan};
+use crate::json::{any_needs_escape, write_escaped, write_str, FieldSpan, ValueHint};
 
 /// A field's key, written once as JSON, and its type.
 #[derive(Debug, Clone)]
 pub(super) struct Column {
     /// `,"<key>":`, the key JSON-escaped (the first field of a record skips the comma).
-    prefix: Vec<u8>,
+    prefix: String,
     key_escaped: bool,
     pub(super) kind: FieldType,
 }
@@ -16,11 +16,12 @@ pub(super) struct Column {
 impl Column {
     /// The column `name` of type `kind`.
     pub(super) fn new(name: &str, kind: FieldType) -> Self {
-        let mut prefix = Vec::with_capacity(name.len() + 4);
-        prefix.push(b',');
-        write_str(&mut prefix, name);
-        prefix.push(b':');
-        let key_escaped = prefix.contains(&b'\\');
+        let mut key = Vec::with_capacity(name.len() + 2);
+        write_str(&mut key, name);
+        // `write_str` wrote a `&str`, escaped: UTF-8.
+        let key = String::from_utf8_lossy(&key);
+        let prefix = format!(",{key}:");
+        let key_escaped = prefix.contains('\\');
         Column {
             prefix,
             key_escaped,
@@ -29,10 +30,13 @@ impl Column {
     }
 }
 
-/// Builds one record's JSON object; reused from record to record.
+/// Builds one record's JSON object; reused from record to record. The object is written into
+/// one `String` (keys pre-escaped, values copied as they are when the record has nothing to
+/// escape), so it is never validated as UTF-8 again; each field's span says what its value is
+/// (a plain string, an integer) so the source reads it without a JSON parser.
 #[derive(Debug, Default)]
 pub(super) struct JsonRecord {
-    out: Vec<u8>,
+    out: String,
     /// The record's text has nothing to escape (checked once, not per field).
     plain: bool,
     spans: Vec<FieldSpan>,
@@ -45,18 +49,18 @@ impl JsonRecord {
         self.plain = !any_needs_escape(record);
         self.out.clear();
         self.spans.clear();
-        self.out.push(b'{');
+        self.out.push('{');
     }
 
     /// Adds one field whose text is `text` (escaped as `escape`).
     pub(super) fn field(&mut self, column: &Column, text: &str, escape: Escape) {
         let prefix = if self.spans.is_empty() {
-            &column.prefix[1..]
+            column.prefix.get(1..).unwrap_or("")
         } else {
-            &column.prefix[..]
+            column.prefix.as_str()
         };
         let key_start = self.out.len() + prefix.len() - (column.prefix.len() - 2);
-        self.out.extend_from_slice(prefix);
+        self.out.push_str(prefix);
         let value_start = self.out.len();
         let key = key_start..value_start - 2;
         let numeric = match column.kind {
@@ -64,33 +68,45 @@ impl JsonRecord {
             FieldType::Integer => is_integer(text.as_bytes()),
             FieldType::Number => is_number(text.as_bytes()),
         };
-        if numeric && escape == Escape::None {
-            self.out.extend_from_slice(text.as_bytes());
-        } else if self.plain {
-            // Nothing to escape in the record: then nothing to unescape either.
-            self.out.push(b'"');
-            self.out.extend_from_slice(text.as_bytes());
-            self.out.push(b'"');
-        } else if escape == Escape::None {
-            write_str(&mut self.out, text);
+        let hint = if numeric && escape == Escape::None {
+            self.out.push_str(text);
+            if column.kind == FieldType::Integer {
+                ValueHint::Integer
+            } else {
+                ValueHint::Json
+            }
         } else {
-            self.scratch.clear();
-            unescape(text, escape, &mut self.scratch);
-            write_str(&mut self.out, &self.scratch);
-        }
+            self.out.push('"');
+            let escaped = if self.plain {
+                // Nothing to escape in the record: then nothing to unescape either.
+                self.out.push_str(text);
+                false
+            } else if escape == Escape::None {
+                write_escaped(&mut self.out, text)
+            } else {
+                self.scratch.clear();
+                unescape(text, escape, &mut self.scratch);
+                write_escaped(&mut self.out, &self.scratch)
+            };
+            self.out.push('"');
+            if escaped {
+                ValueHint::Json
+            } else {
+                ValueHint::PlainString
+            }
+        };
         self.spans.push(FieldSpan {
             key,
             value: value_start..self.out.len(),
             key_escaped: column.key_escaped,
+            hint,
         });
     }
 
     /// Closes the object: its JSON text and fields.
     pub(super) fn finish(&mut self) -> (&str, &[FieldSpan]) {
-        self.out.push(b'}');
-        // Keys and values were written from `&str`s and JSON-escaped: always UTF-8.
-        let text = std::str::from_utf8(&self.out).unwrap_or("{}");
-        (text, &self.spans)
+        self.out.push('}');
+        (&self.out, &self.spans)
     }
 }
 
@@ -201,5 +217,9 @@ mod tests {
         assert_eq!(&text[spans[0].key.clone()], "n");
         assert_eq!(&text[spans[0].value.clone()], "42");
         assert!(spans[2].key_escaped);
+        assert_eq!(spans[0].hint, ValueHint::Integer);
+        assert_eq!(spans[1].hint, ValueHint::PlainString);
+        assert_eq!(spans[2].hint, ValueHint::Json);
+        assert_eq!(spans[3].hint, ValueHint::Json);
     }
 }
