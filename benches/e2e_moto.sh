@@ -7,6 +7,7 @@
 # has every record exactly once.
 #
 # Usage: benches/e2e_moto.sh [OBJECTS] [RECORDS] [WORKDIR]   (default 200 x 1000 in /tmp/s3conn-e2e)
+# S3CONN_E2E_ARGS: extra arguments of `collect` (e.g. "--metrics-addr 127.0.0.1:0").
 # Needs moto_server on PATH (pip install 'moto[server]') and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ messages=$(awk '/messages in the queue/ {print $2}' "$work/setup.txt")
 echo "loaded $objects objects x $records records ($messages messages in the queue) in $(awk -v a="$started" -v b="$loaded" 'BEGIN{printf "%.1f", b-a}') s"
 
 /usr/bin/time -v target/release/s3conn collect --config "$work/connector.toml" --drain --poll-wait 1 \
-  --status-interval 0 --dead-letter "$work/dead" --stats "$work/stats.json" \
+  --status-interval 0 --dead-letter "$work/dead" --stats "$work/stats.json" ${S3CONN_E2E_ARGS:-} \
   > "$work/records.ndjson" 2> "$work/time.txt" || { cat "$work/time.txt"; exit 1; }
 grep 's3conn collect: done' "$work/time.txt" || true
 

@@ -53,6 +53,8 @@
 
 #[cfg(all(feature = "aws", feature = "sources"))]
 mod connector_job;
+#[cfg(feature = "metrics-server")]
+pub mod metrics_server;
 pub mod prelude;
 #[cfg(all(feature = "aws", feature = "sources"))]
 mod supervisor;
@@ -66,9 +68,10 @@ mod sink_from_config;
 #[doc(hidden)]
 pub use s3conn_core;
 pub use s3conn_core::{
-    concurrency, decode, error, filter, local, memory, notification, pipeline, queue, record,
-    replay, route, sink, source, stats, store, time,
+    concurrency, decode, error, filter, health, local, memory, notification, pipeline, queue,
+    record, replay, route, sink, source, stats, store, telemetry, time,
 };
+pub use s3conn_core::{ConnectorHealth, Health, HealthReport, HealthRules, Readiness};
 
 /// The built-in log sources, their registry and declarative sources.
 #[cfg(feature = "sources")]

@@ -64,8 +64,8 @@ impl Connector {
                 field: "log_filters",
                 reason: e.to_string(),
             })?;
-        let queue = Arc::new(config.queue(&clients));
-        let store = Arc::new(config.store(&clients));
+        let queue = Arc::new(config.queue(&clients).with_connector(&config.name));
+        let store = Arc::new(config.store(&clients).with_connector(&config.name));
         Ok(Connector {
             config,
             clients,
@@ -104,6 +104,22 @@ impl Connector {
     /// the connection test's requests are not included).
     pub fn requests(&self) -> RequestCounts {
         self.queue.requests().plus(&self.store.requests())
+    }
+
+    /// With `queue_depth_metrics` set, a task polling the queue depth into the
+    /// `s3conn_queue_messages` gauge until `stop` (see [`crate::queue_depth`]); else `None`.
+    pub fn watch_queue_depth(
+        &self,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        self.config.queue_depth_metrics.then(|| {
+            tokio::spawn(crate::queue_depth::watch_queue_depth(
+                self.queue.as_ref().clone(),
+                self.config.name.clone(),
+                crate::queue_depth::QUEUE_DEPTH_INTERVAL,
+                stop,
+            ))
+        })
     }
 
     /// The connection test (changes nothing; see [`crate::connectivity`]).

@@ -9,6 +9,8 @@
 //! - [`config::ConnectorConfig`] reads a connector's TOML file and builds the SDK clients.
 //! - [`connectivity::check_connectivity`] checks credentials and reachability, changing nothing.
 //! - [`dead_letter::SqsDeadLetterSink`] sends dead-lettered items to an SQS queue.
+//! - [`lake::LakeSink`] writes records into an S3 data lake as Parquet (feature `parquet`) or
+//!   gzip NDJSON objects.
 //! - [`connector::Connector`] wires a configuration to the queue, the store and the core pipeline.
 
 pub mod bucket_clients;
@@ -18,7 +20,9 @@ pub mod connector;
 pub mod dead_letter;
 pub mod error;
 pub mod http_client;
+pub mod lake;
 pub mod listing;
+pub mod queue_depth;
 pub mod requests;
 pub mod retry;
 pub mod s3;

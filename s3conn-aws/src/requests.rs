@@ -3,12 +3,17 @@
 //! Every attempt counts (a retried call is two requests), because every attempt is billed. The
 //! counters are relaxed atomics, bumped once per request just before it is sent
 //! ([`crate::sqs::SqsQueue`], [`crate::s3::S3ObjectStore`]); read them with
-//! [`crate::Connector::requests`].
+//! [`crate::Connector::requests`]. Each answer is also counted through the `metrics` facade as
+//! `s3conn_aws_requests_total{connector, api, outcome}` (`outcome`: `ok` or the
+//! [`AwsErrorKind`] label; a `not_found` GetObject is a deleted object, a normal outcome).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use metrics::SharedString;
 use serde::Serialize;
+
+use crate::error::AwsError;
 
 /// An API whose requests are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,18 +39,60 @@ pub(crate) enum Api {
 impl Api {
     const COUNT: usize = 8;
 
+    /// The API as a metric label, e.g. `sqs:ReceiveMessage`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::ReceiveMessage => "sqs:ReceiveMessage",
+            Api::DeleteMessageBatch => "sqs:DeleteMessageBatch",
+            Api::ChangeMessageVisibilityBatch => "sqs:ChangeMessageVisibilityBatch",
+            Api::ChangeMessageVisibility => "sqs:ChangeMessageVisibility",
+            Api::SendMessage => "sqs:SendMessage",
+            Api::SendMessageBatch => "sqs:SendMessageBatch",
+            Api::GetObject => "s3:GetObject",
+            Api::ListObjectsV2 => "s3:ListObjectsV2",
+        }
+    }
+
     fn index(self) -> usize {
         self as usize
     }
 }
 
 /// Live request counters, shared by the clones of a queue or store.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RequestCounter {
     counts: [AtomicU64; Api::COUNT],
+    /// The `connector` label of the metrics.
+    connector: SharedString,
+}
+
+impl Default for RequestCounter {
+    fn default() -> Self {
+        RequestCounter::labelled(s3conn_core::telemetry::UNNAMED)
+    }
 }
 
 impl RequestCounter {
+    /// Counters whose metrics carry `connector`.
+    pub fn labelled(connector: &str) -> Self {
+        RequestCounter {
+            counts: Default::default(),
+            connector: std::sync::Arc::<str>::from(connector).into(),
+        }
+    }
+
+    /// Counts the answer to one request of `api` (`error`: `None` when it succeeded).
+    pub fn answered(&self, api: Api, error: Option<&AwsError>) {
+        let outcome = error.map_or("ok", |e| e.kind.label());
+        metrics::counter!(
+            s3conn_core::telemetry::names::AWS_REQUESTS,
+            "connector" => self.connector.clone(),
+            "api" => api.name(),
+            "outcome" => outcome
+        )
+        .increment(1);
+    }
+
     /// Counts one request of `api`.
     pub fn record(&self, api: Api) {
         self.counts[api.index()].fetch_add(1, Ordering::Relaxed);

@@ -67,7 +67,7 @@ impl RetryPolicy {
                 Ok(v) => return Ok(v),
                 Err(e) if e.is_retryable() && attempt < self.max_attempts.max(1) => {
                     let delay = self.backoff(attempt, e.kind == AwsErrorKind::Throttled);
-                    stats.record_retry();
+                    stats.record_retry(&e);
                     tracing::debug!(
                         operation = e.operation,
                         attempt,
@@ -136,12 +136,35 @@ impl RetryPolicies {
 #[derive(Debug, Default)]
 pub(crate) struct RetryStats {
     retries: AtomicU64,
+    /// The `connector` label of the retry metric (`unnamed` when unset).
+    connector: Option<metrics::SharedString>,
 }
 
 impl RetryStats {
-    /// Counts one retry.
-    pub fn record_retry(&self) {
+    /// Retry counters whose metric (`s3conn_aws_retries_total`) carries `connector`.
+    pub fn labelled(connector: &str) -> Self {
+        RetryStats {
+            retries: AtomicU64::new(0),
+            connector: Some(std::sync::Arc::<str>::from(connector).into()),
+        }
+    }
+
+    /// Counts one retry after `error`: `s3conn_aws_retries_total{connector, api, class}`.
+    pub fn record_retry(&self, error: &AwsError) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+        let connector = self
+            .connector
+            .clone()
+            .unwrap_or(metrics::SharedString::const_str(
+                s3conn_core::telemetry::UNNAMED,
+            ));
+        metrics::counter!(
+            s3conn_core::telemetry::names::AWS_RETRIES,
+            "connector" => connector,
+            "api" => error.operation,
+            "class" => error.kind.label()
+        )
+        .increment(1);
     }
 
     /// Retries so far.

@@ -64,6 +64,14 @@ impl S3ObjectStore {
         }
     }
 
+    /// Labels this store's request and retry metrics with `connector` (a fresh set of counters;
+    /// call it before cloning or sharing the store).
+    pub fn with_connector(mut self, connector: &str) -> Self {
+        self.stats = Arc::new(RetryStats::labelled(connector));
+        self.requests = Arc::new(RequestCounter::labelled(connector));
+        self
+    }
+
     /// Restricts reads to these buckets; any other is refused with `StoreError::Configuration`
     /// without a request (a queue others can write to must not make us read other buckets).
     pub fn with_allowed_buckets<I, S>(mut self, buckets: I) -> Self
@@ -159,9 +167,12 @@ impl ObjectStore for S3ObjectStore {
                     } else if let Some(etag) = &location.etag {
                         req = req.if_match(quote_etag(etag));
                     }
-                    req.send()
+                    let r = req
+                        .send()
                         .await
-                        .map_err(|e| AwsError::from_sdk("s3:GetObject", &e))
+                        .map_err(|e| AwsError::from_sdk("s3:GetObject", &e));
+                    self.requests.answered(Api::GetObject, r.as_ref().err());
+                    r
                 })
                 .await;
             match result {

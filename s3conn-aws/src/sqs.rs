@@ -1,7 +1,8 @@
 //! [`SqsQueue`]: the [`Queue`] of s3conn on Amazon SQS (aws-sdk-sqs).
 //!
 //! - `receive`: `ReceiveMessage` long poll (at most 20 s, at most 10 messages), with the message's
-//!   `ApproximateReceiveCount` as its delivery attempt, and the visibility timeout each receive names.
+//!   `ApproximateReceiveCount` as its delivery attempt, its `SentTimestamp` (the start of the
+//!   message lag), and the visibility timeout each receive names.
 //! - `acknowledge`: `DeleteMessageBatch` in chunks of 10 with per-entry results; a handle whose
 //!   message is already gone (`ReceiptHandleIsInvalid`) counts as acknowledged.
 //! - `extend`: `ChangeMessageVisibilityBatch` in chunks of 10; an invalid or expired handle, or a
@@ -70,6 +71,14 @@ impl SqsQueue {
         }
     }
 
+    /// Labels this queue's request and retry metrics with `connector` (a fresh set of counters;
+    /// call it before cloning or sharing the queue).
+    pub fn with_connector(mut self, connector: &str) -> Self {
+        self.stats = Arc::new(RetryStats::labelled(connector));
+        self.requests = Arc::new(RequestCounter::labelled(connector));
+        self
+    }
+
     /// Replaces the retry policies.
     pub fn with_retry(mut self, retry: RetryPolicies) -> Self {
         self.retry = retry;
@@ -104,13 +113,16 @@ impl SqsQueue {
             .send
             .run(&self.stats, || async {
                 self.requests.record(Api::SendMessage);
-                self.client
+                let r = self
+                    .client
                     .send_message()
                     .queue_url(&self.queue_url)
                     .message_body(body.clone())
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk("sqs:SendMessage", &e))
+                    .map_err(|e| AwsError::from_sdk("sqs:SendMessage", &e));
+                self.requests.answered(Api::SendMessage, r.as_ref().err());
+                r
             })
             .await?;
         Ok(out.message_id().unwrap_or_default().to_string())
@@ -164,7 +176,8 @@ impl Queue for SqsQueue {
             .receive
             .run(&self.stats, || async {
                 self.requests.record(Api::ReceiveMessage);
-                self.client
+                let r = self
+                    .client
                     .receive_message()
                     .queue_url(&self.queue_url)
                     .max_number_of_messages(max)
@@ -173,9 +186,14 @@ impl Queue for SqsQueue {
                     .message_system_attribute_names(
                         MessageSystemAttributeName::ApproximateReceiveCount,
                     )
+                    // The start of the message lag (`s3conn_message_lag_seconds`).
+                    .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk("sqs:ReceiveMessage", &e))
+                    .map_err(|e| AwsError::from_sdk("sqs:ReceiveMessage", &e));
+                self.requests
+                    .answered(Api::ReceiveMessage, r.as_ref().err());
+                r
             })
             .await?;
         let mut messages = Vec::with_capacity(out.messages().len());
@@ -190,7 +208,12 @@ impl Queue for SqsQueue {
                 .and_then(|v| v.parse::<u32>().ok())
                 .unwrap_or(1)
                 .max(1);
+            let sent_at_ms = m
+                .attributes()
+                .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
+                .and_then(|v| v.parse::<i64>().ok());
             messages.push(Message {
+                sent_at_ms,
                 handle: AckHandle(handle.to_string()),
                 id: m.message_id().unwrap_or_default().to_string(),
                 attempt,
@@ -250,14 +273,18 @@ impl Queue for SqsQueue {
             .release
             .run(&self.stats, || async {
                 self.requests.record(Api::ChangeMessageVisibility);
-                self.client
+                let r = self
+                    .client
                     .change_message_visibility()
                     .queue_url(&self.queue_url)
                     .receipt_handle(handle.as_str())
                     .visibility_timeout(0)
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk("sqs:ChangeMessageVisibility", &e))
+                    .map_err(|e| AwsError::from_sdk("sqs:ChangeMessageVisibility", &e));
+                self.requests
+                    .answered(Api::ChangeMessageVisibility, r.as_ref().err());
+                r
             })
             .await?;
         Ok(())

@@ -13,6 +13,7 @@ pub mod concurrency;
 pub mod decode;
 pub mod error;
 pub mod filter;
+pub mod health;
 pub mod json;
 pub mod local;
 pub mod memory;
@@ -27,12 +28,14 @@ pub mod sink;
 pub mod source;
 pub mod stats;
 pub mod store;
+pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;
 
 pub use budget::ByteBudget;
 pub use error::{Classify, ErrorClass};
+pub use health::{ConnectorHealth, Health, HealthReport, HealthRules, Readiness};
 pub use pipeline::{
     KeepReason, KeptMessages, Pipeline, PipelineConfig, PipelineError, RunReport, RunStatus,
 };

@@ -20,6 +20,8 @@ struct Entry {
     visible_at: Instant,
     receive_count: u32,
     receipt: Option<String>,
+    /// Wall-clock send time, epoch milliseconds.
+    sent_at_ms: i64,
 }
 
 #[derive(Debug, Default)]
@@ -64,6 +66,7 @@ impl MemoryQueue {
                     visible_at: Instant::now(),
                     receive_count: 0,
                     receipt: None,
+                    sent_at_ms: crate::time::now_ms(),
                 },
             );
             id
@@ -138,6 +141,7 @@ impl Queue for MemoryQueue {
                                 id: e.id.clone(),
                                 attempt: e.receive_count,
                                 body: e.body.clone(),
+                                sent_at_ms: Some(e.sent_at_ms),
                             });
                         }
                     } else {

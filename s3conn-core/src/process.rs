@@ -43,6 +43,10 @@ pub(crate) struct Batch {
     pub fallbacks: u64,
     /// Ordinal after the last item of this batch (the object is done up to here once delivered).
     pub end_ordinal: u64,
+    /// Why each of `dead_letters` was given up on, as a metric label (`BadReason::label`).
+    pub bad_reasons: Vec<&'static str>,
+    /// Bytes of the events in `records`.
+    pub record_bytes: usize,
     bytes: usize,
 }
 
@@ -109,6 +113,7 @@ impl ObjectJob {
                     }
                     if self.filters.accepts(&record) {
                         batch.bytes += raw.len();
+                        batch.record_bytes += raw.len();
                         batch.records.push(record);
                     } else {
                         batch.filtered += 1;
@@ -121,6 +126,7 @@ impl ObjectJob {
                     reason,
                 } => {
                     batch.bytes += sample.len();
+                    batch.bad_reasons.push(reason.label());
                     batch.dead_letters.push(DeadLetter {
                         kind: DeadLetterKind::Record,
                         reason: format!(

@@ -29,6 +29,9 @@ pub struct Message {
     pub attempt: u32,
     /// The message body (a notification).
     pub body: String,
+    /// When the message was sent to the queue (epoch milliseconds; SQS `SentTimestamp`), when
+    /// the backend says: the start of the message lag (`s3conn_message_lag_seconds`).
+    pub sent_at_ms: Option<i64>,
 }
 
 /// A failure of a queue operation.

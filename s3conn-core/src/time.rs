@@ -242,6 +242,14 @@ pub fn format_rfc3339_ms(ms: i64) -> String {
     )
 }
 
+/// The wall-clock time now, in epoch milliseconds (0 before 1970).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,6 +122,8 @@ impl ConnectorConfigBuilder {
         max_receive_count: u32);
     setter!(/// Objects processed at once.
         concurrency: usize);
+    setter!(/// Poll the queue depth for the `s3conn_queue_messages` gauge.
+        queue_depth_metrics: bool);
 
     /// Static credentials.
     pub fn static_credentials(

@@ -138,6 +138,9 @@ pub struct ConnectorConfig {
     pub bucket_settings: Vec<BucketConfig>,
     /// Where records go (the `[sink]` table; stdout when absent).
     pub sink: SinkConfig,
+    /// Poll `GetQueueAttributes` for the `s3conn_queue_messages` gauge (default false; needs the
+    /// extra permission `sqs:GetQueueAttributes`; see [`crate::queue_depth`]).
+    pub queue_depth_metrics: bool,
 }
 
 impl ConnectorConfig {

@@ -83,4 +83,5 @@ pub(super) struct RawConfig {
     pub(super) queue: Option<RawAccess>,
     pub(super) store: Option<RawAccess>,
     pub(super) sink: Option<super::sink::RawSink>,
+    pub(super) queue_depth_metrics: Option<bool>,
 }

@@ -50,6 +50,7 @@ impl RawConfig {
             queue,
             store,
             sink,
+            queue_depth_metrics,
         } = self;
 
         let name = check_name(name)?;
@@ -130,6 +131,7 @@ impl RawConfig {
             store_access,
             bucket_settings,
             sink,
+            queue_depth_metrics: queue_depth_metrics.unwrap_or(false),
         })
     }
 }

@@ -33,6 +33,23 @@ pub enum AwsErrorKind {
 }
 
 impl AwsErrorKind {
+    /// The kind as a metric label (snake case, as serialized).
+    pub fn label(self) -> &'static str {
+        match self {
+            AwsErrorKind::Configuration => "configuration",
+            AwsErrorKind::Unauthenticated => "unauthenticated",
+            AwsErrorKind::PermissionDenied => "permission_denied",
+            AwsErrorKind::NotFound => "not_found",
+            AwsErrorKind::PreconditionFailed => "precondition_failed",
+            AwsErrorKind::LeaseLost => "lease_lost",
+            AwsErrorKind::Throttled => "throttled",
+            AwsErrorKind::Transient => "transient",
+            AwsErrorKind::Timeout => "timeout",
+            AwsErrorKind::Dns => "dns",
+            AwsErrorKind::Connection => "connection",
+        }
+    }
+
     /// Whether retrying the same request may succeed, or an operator must act.
     pub fn class(self) -> ErrorClass {
         match self {

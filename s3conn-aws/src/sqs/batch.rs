@@ -123,7 +123,9 @@ impl SqsQueue {
                     .collect();
                 let mut last_error: Option<AwsError> = None;
                 self.requests.record(op.api());
-                match call(entries).await {
+                let answer = call(entries).await;
+                self.requests.answered(op.api(), answer.as_ref().err());
+                match answer {
                     Err(e) => {
                         if !e.is_retryable() {
                             for &i in &pending {
@@ -179,7 +181,7 @@ impl SqsQueue {
                     break;
                 }
                 let delay = policy.backoff(attempt, e.kind == AwsErrorKind::Throttled);
-                self.stats.record_retry();
+                self.stats.record_retry(&e);
                 tracing::warn!(operation = op.name(), attempt, entries = pending.len(), error = %e, "retrying batch entries");
                 tokio::time::sleep(delay).await;
                 attempt += 1;

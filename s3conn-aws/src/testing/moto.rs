@@ -74,40 +74,50 @@ impl Moto {
         Self::start_with_env(&[])
     }
 
+    /// Stops the server (killed and reaped): requests to its port are refused until
+    /// [`Moto::restart`]. Its state (queues, buckets, messages) is gone.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a fresh, empty moto on the same port (after [`Moto::stop`]), so URLs naming it
+    /// stay valid; waits until it accepts connections.
+    pub fn restart(&mut self) {
+        self.stop();
+        let mut last_err = String::new();
+        for _ in 0..20 {
+            match spawn_on(self.port, &[]) {
+                Ok(child) => {
+                    self.child = Some(child);
+                    return;
+                }
+                Err(e) => last_err = e,
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!(
+            "could not restart moto_server on port {}: {last_err}",
+            self.port
+        );
+    }
+
     /// Starts moto with extra environment variables.
     pub fn start_with_env(env: &[(&str, &str)]) -> Moto {
         let mut last_err = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let mut child = Command::new("moto_server")
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .envs(env.iter().copied())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("moto_server must be on PATH (pip install 'moto[server]')");
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    last_err = format!("moto_server exited early: {status}");
-                    break;
-                }
-                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            match spawn_on(port, env) {
+                Ok(child) => {
                     return Moto {
                         child: Some(child),
                         port,
                         endpoint: format!("http://127.0.0.1:{port}"),
-                    };
+                    }
                 }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    last_err = "moto_server did not listen within 60 s".into();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
+                Err(e) => last_err = e,
             }
         }
         panic!("could not start moto_server: {last_err}");
@@ -347,6 +357,34 @@ impl Drop for Moto {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// Starts `moto_server` on `port` and waits until it accepts connections.
+fn spawn_on(port: u16, env: &[(&str, &str)]) -> Result<Child, String> {
+    let mut child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server must be on PATH (pip install 'moto[server]')");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("moto_server exited early: {status}"));
+        }
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(child);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("moto_server did not listen within 60 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -9,6 +9,7 @@ use crate::backoff::equal_jitter;
 use crate::error::Classify;
 use crate::queue::AckHandle;
 use crate::stats::Stats;
+use crate::telemetry::Stage;
 
 use super::report::KeepReason;
 use super::Inner;
@@ -40,10 +41,15 @@ pub(super) async fn acknowledge_batches(inner: Arc<Inner>, mut rx: mpsc::Receive
             let mut failed = Vec::new();
             for (&i, r) in pending.iter().zip(results) {
                 match r {
-                    Ok(()) => Stats::add(&inner.stats.messages_acknowledged, 1),
+                    Ok(()) => {
+                        Stats::add(&inner.stats.messages_acknowledged, 1);
+                        inner.metrics.messages_acknowledged.increment(1);
+                    }
                     Err(e) if e.is_retryable() && attempt == 0 => failed.push(i),
                     Err(e) => {
                         inner.stats.failure(e.class());
+                        inner.metrics.failure(Stage::Acknowledge, e.class());
+                        inner.metrics.kept(KeepReason::AcknowledgeFailed);
                         warn!(error = %e, "acknowledge failed; the message will be redelivered");
                         inner.keep(KeepReason::AcknowledgeFailed, &e.to_string());
                     }
@@ -54,6 +60,7 @@ pub(super) async fn acknowledge_batches(inner: Arc<Inner>, mut rx: mpsc::Receive
                 break;
             }
             Stats::add(&inner.stats.retries, 1);
+            inner.metrics.retry(Stage::Acknowledge);
             tokio::time::sleep(equal_jitter(
                 inner.config.retry_base,
                 inner.config.retry_max,

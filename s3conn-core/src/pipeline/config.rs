@@ -10,12 +10,14 @@ use tokio::sync::Semaphore;
 use crate::budget::ByteBudget;
 use crate::decode::DecoderConfig;
 use crate::filter::{ObjectFilter, RecordFilters};
+use crate::health::{ConnectorHealth, HealthRules};
 use crate::process::BatchLimits;
 use crate::queue::{Queue, QueueError};
 use crate::route::{RouteTable, Router};
 use crate::sink::{DeadLetterSink, Sink, SinkError};
 use crate::stats::Stats;
 use crate::store::ObjectStore;
+use crate::telemetry::{PipelineMetrics, UNNAMED};
 
 use super::report::RunReport;
 use super::{Inner, Pipeline};
@@ -29,7 +31,8 @@ pub struct PipelineConfig {
     pub objects: ObjectFilter,
     /// Tenant written into every record.
     pub tenant: Option<String>,
-    /// Connector name written into every record.
+    /// Connector name written into every record, and the `connector` label of its metrics and
+    /// its health entry (`unnamed` without one).
     pub connector: Option<String>,
     /// Messages being worked on at once (default 20).
     pub max_messages_in_flight: usize,
@@ -76,6 +79,9 @@ pub struct PipelineConfig {
     pub failure_report_interval: Duration,
     /// On shutdown, how long in-flight work may finish before the rest is released (default 30 s).
     pub shutdown_grace: Duration,
+    /// When sustained failure makes the pipeline's [`ConnectorHealth`] degraded (default `None`:
+    /// [`HealthRules::for_receive_wait`] of `receive_wait`).
+    pub health: Option<HealthRules>,
 }
 
 impl Default for PipelineConfig {
@@ -104,6 +110,7 @@ impl Default for PipelineConfig {
             queue_unreachable_limit: Duration::from_secs(60),
             failure_report_interval: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(30),
+            health: None,
         }
     }
 }
@@ -214,6 +221,21 @@ impl PipelineBuilder {
     /// The pipeline.
     pub fn build(self) -> Pipeline {
         let config = self.config;
+        let source_ids: Vec<String> = self
+            .router
+            .routes()
+            .iter()
+            .map(|r| r.source().info().id.clone())
+            .collect();
+        let source_ids: Vec<&str> = source_ids.iter().map(String::as_str).collect();
+        let metrics = PipelineMetrics::new(config.connector.as_deref(), &source_ids);
+        let rules = config
+            .health
+            .unwrap_or_else(|| HealthRules::for_receive_wait(config.receive_wait));
+        let health = Arc::new(ConnectorHealth::new(
+            config.connector.as_deref().unwrap_or(UNNAMED),
+            rules,
+        ));
         Pipeline {
             inner: Arc::new(Inner {
                 queue: self.queue,
@@ -230,6 +252,8 @@ impl PipelineBuilder {
                     .unwrap_or_else(|| ByteBudget::new(config.max_in_flight_bytes)),
                 config,
                 stats: Arc::new(Stats::default()),
+                metrics,
+                health,
                 leases: Mutex::new(HashMap::new()),
                 sink_failures: Default::default(),
                 run: Mutex::default(),

@@ -62,13 +62,17 @@ pub(super) async fn keep_leases(
                 continue;
             };
             match result {
-                Ok(()) => lease.held_until = now + vis,
+                Ok(()) => {
+                    lease.held_until = now + vis;
+                    inner.metrics.lease_renewals.increment(1);
+                }
                 Err(e) => {
                     let lost =
                         matches!(e, QueueError::LeaseLost(_)) || now + every >= lease.held_until;
                     if lost {
                         warn!(handle = handle.as_str(), error = %e, "lease lost: stopping work on this message");
                         Stats::add(&inner.stats.leases_lost, 1);
+                        inner.metrics.leases_lost.increment(1);
                         lease.token.cancel();
                         leases.remove(handle);
                     } else {

@@ -46,12 +46,19 @@ pub(super) async fn run_message(
     }
     match disposition {
         Disposition::Acknowledge => {
+            if let Some(sent) = msg.sent_at_ms {
+                inner
+                    .metrics
+                    .message_lag
+                    .record(crate::telemetry::seconds_since_ms(sent));
+            }
             // The message's slot is freed without waiting for the delete batch to fill: the
             // acknowledger deletes it within `ack_linger`, and `run` waits for it on the way out.
             let _ = ack_tx.send(msg.handle.clone()).await;
         }
         Disposition::Keep { why, class, reason } => {
             Stats::add(&inner.stats.messages_kept, 1);
+            inner.metrics.kept(why);
             inner.keep(why, &reason);
             let cfg = &inner.config;
             let delay = equal_jitter(
@@ -78,9 +85,13 @@ pub(super) async fn run_message(
         }
         Disposition::Release => {
             Stats::add(&inner.stats.messages_released, 1);
+            inner.metrics.messages_released.increment(1);
             let _ = inner.queue.release(&msg.handle).await;
         }
-        Disposition::LeaseLost => inner.keep(KeepReason::LeaseLost, &format!("message {}", msg.id)),
+        Disposition::LeaseLost => {
+            inner.metrics.kept(KeepReason::LeaseLost);
+            inner.keep(KeepReason::LeaseLost, &format!("message {}", msg.id));
+        }
     }
 }
 
@@ -125,6 +136,7 @@ async fn give_up(
     };
     match dead.dead_letter(std::slice::from_ref(&item)).await {
         Ok(()) => {
+            inner.metrics.dead_letters(kind, why.label(), 1);
             if kind == DeadLetterKind::Message {
                 Stats::add(&inner.stats.messages_dead_lettered, 1);
             } else {
@@ -132,11 +144,14 @@ async fn give_up(
             }
             Disposition::Acknowledge
         }
-        Err(e) => Disposition::Keep {
-            why: KeepReason::DeadLetterFailed,
-            class,
-            reason: format!("{reason}; dead-letter write failed: {e}"),
-        },
+        Err(e) => {
+            inner.metrics.failure(Stage::DeadLetter, e.class());
+            Disposition::Keep {
+                why: KeepReason::DeadLetterFailed,
+                class,
+                reason: format!("{reason}; dead-letter write failed: {e}"),
+            }
+        }
     }
 }
 
@@ -210,6 +225,7 @@ async fn message_disposition(
         Ok(n) => n,
         Err(e) => {
             stats.failure(e.class());
+            inner.metrics.failure(Stage::Notification, e.class());
             let reason = format!("message {}: {e}", msg.id);
             return give_up(
                 inner,
@@ -224,13 +240,14 @@ async fn message_disposition(
         }
     };
     for (why, _) in &parsed.ignored {
-        let c = match why {
-            Ignored::TestEvent => &stats.test_events,
-            Ignored::NotObjectCreated => &stats.ignored_not_created,
-            Ignored::DirectoryMarker => &stats.ignored_directory_markers,
-            Ignored::EmptyObject => &stats.ignored_empty_objects,
+        let (c, label) = match why {
+            Ignored::TestEvent => (&stats.test_events, "test_event"),
+            Ignored::NotObjectCreated => (&stats.ignored_not_created, "not_object_created"),
+            Ignored::DirectoryMarker => (&stats.ignored_directory_markers, "directory_marker"),
+            Ignored::EmptyObject => (&stats.ignored_empty_objects, "empty_object"),
         };
         Stats::add(c, 1);
+        inner.metrics.ignored(label);
     }
     let mut kept: Option<Disposition> = None;
     let mut leave = false;
@@ -239,11 +256,16 @@ async fn message_disposition(
             Ok(()) => {}
             Err(ObjectRejection::KeyFiltered) => {
                 Stats::add(&stats.objects_filtered, 1);
+                inner.metrics.object(ObjectOutcome::Filtered);
                 continue;
             }
             Err(ObjectRejection::BucketNotAllowed) => {
                 Stats::add(&stats.objects_bucket_not_allowed, 1);
                 stats.failure(ErrorClass::Configuration);
+                inner.metrics.object(ObjectOutcome::BucketNotAllowed);
+                inner
+                    .metrics
+                    .failure(Stage::Notification, ErrorClass::Configuration);
                 let reason = format!(
                     "bucket '{}' of {object} is not on the allow-list",
                     object.bucket
@@ -281,21 +303,24 @@ async fn message_disposition(
         if let KeyVerdict::Skip(why) = route.source.accept_key(&object.key) {
             debug!(%object, why, "skipped by the log source");
             Stats::add(&stats.objects_skipped_by_source, 1);
+            inner.metrics.object(ObjectOutcome::SkippedBySource);
             continue;
         }
         let span = tracing::Span::current();
         span.record("bucket", object.bucket.as_str());
         span.record("key", object.key.as_str());
         match object::process_object(inner, msg, object.clone(), route, lease).await {
-            Ok(()) => {}
+            Ok(()) => inner.metrics.object(ObjectOutcome::Processed),
             Err(Stop::LeaseLost) => return Disposition::LeaseLost,
             Err(Stop::Store(StoreError::NotFound(what))) => {
                 info!(%what, "object gone before it was read: acknowledged");
                 Stats::add(&stats.objects_gone, 1);
+                inner.metrics.object(ObjectOutcome::Gone);
             }
             Err(Stop::Store(StoreError::PreconditionFailed(what))) => {
                 info!(%what, "object overwritten since the notification: acknowledged (the new version has its own)");
                 Stats::add(&stats.objects_changed, 1);
+                inner.metrics.object(ObjectOutcome::Overwritten);
             }
             Err(stop) => {
                 let class = stop.class();
@@ -306,6 +331,7 @@ async fn message_disposition(
                     && class == ErrorClass::Permanent;
                 if undecodable {
                     Stats::add(&stats.objects_undecodable, 1);
+                    inner.metrics.object(ObjectOutcome::Undecodable);
                     match give_up(
                         inner,
                         msg,
@@ -324,6 +350,7 @@ async fn message_disposition(
                         other => return other,
                     }
                 } else {
+                    inner.metrics.object(ObjectOutcome::Failed);
                     kept.get_or_insert(Disposition::Keep { why, class, reason });
                     if why == KeepReason::OutputClosed {
                         // Nothing more can be delivered: the rest of the message waits too.

@@ -23,6 +23,7 @@ use crate::backoff::equal_jitter;
 use crate::budget::ByteBudget;
 use crate::error::{Classify, ErrorClass};
 use crate::filter::{ObjectRejection, RecordFilters};
+use crate::health::ConnectorHealth;
 use crate::notification::{self, Ignored};
 use crate::queue::{AckHandle, Message, Queue};
 use crate::route::{RouteTable, Router, Unmatched};
@@ -30,6 +31,7 @@ use crate::sink::{DeadLetter, DeadLetterKind, DeadLetterSink, Sink, SinkError};
 use crate::source::{KeyVerdict, LogSource};
 use crate::stats::Stats;
 use crate::store::{ObjectRef, ObjectStore, StoreError};
+use crate::telemetry::{InFlight, ObjectOutcome, PipelineMetrics, Stage};
 
 mod ack;
 mod channel_reader;
@@ -121,6 +123,10 @@ struct Inner {
     dead: Option<Arc<dyn DeadLetterSink>>,
     config: PipelineConfig,
     stats: Arc<Stats>,
+    /// The metric handles (label `connector`).
+    metrics: PipelineMetrics,
+    /// Readiness, for the process's [`crate::health::Health`] registry.
+    health: Arc<ConnectorHealth>,
     tenant: Option<Arc<str>>,
     connector: Option<Arc<str>>,
     objects: Arc<Semaphore>,
@@ -193,6 +199,11 @@ impl Pipeline {
         self.inner.stats.clone()
     }
 
+    /// This pipeline's health entry (register it in the process's [`crate::health::Health`]).
+    pub fn health(&self) -> Arc<ConnectorHealth> {
+        self.inner.health.clone()
+    }
+
     /// Runs until `shutdown` is cancelled (or, with `drain`, until the queue is empty), then
     /// finishes in-flight work within the grace period and releases the rest.
     ///
@@ -209,6 +220,20 @@ impl Pipeline {
     /// [`PipelineError::SinkConfiguration`].
     /// Runs of one pipeline must not overlap.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<RunReport, PipelineError> {
+        self.inner.health.started();
+        let result = self.run_until_stopped(shutdown).await;
+        self.inner.health.stopped(match &result {
+            Ok(report) => format!("the run ended: {}", report.status),
+            Err(e) => format!("the run failed: {e}"),
+        });
+        result
+    }
+
+    /// The run itself (see [`Pipeline::run`]).
+    async fn run_until_stopped(
+        &self,
+        shutdown: CancellationToken,
+    ) -> Result<RunReport, PipelineError> {
         let inner = &self.inner;
         let cfg = &inner.config;
         // The run stops on the caller's shutdown, or at once on an abort (a child token).
@@ -265,6 +290,7 @@ impl Pipeline {
             };
             let batch = match received {
                 Ok(b) => {
+                    inner.health.receive_succeeded();
                     if let Some(f) = failing.take() {
                         info!(failures = f.count(), after = ?f.since().elapsed(), "receiving from the queue works again");
                     }
@@ -273,6 +299,8 @@ impl Pipeline {
                 Err(e) => {
                     drop(permits);
                     inner.stats.failure(e.class());
+                    inner.metrics.failure(Stage::Receive, e.class());
+                    inner.health.receive_failed(e.class(), &e);
                     let wait = match ReceiveFailures::failed(&mut failing, e, cfg) {
                         AfterFailure::RetryAfter(wait) => wait,
                         AfterFailure::Stop(e) => {
@@ -281,6 +309,7 @@ impl Pipeline {
                         }
                     };
                     Stats::add(&inner.stats.retries, 1);
+                    inner.metrics.retry(Stage::Receive);
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = stop.cancelled() => break,
@@ -303,6 +332,7 @@ impl Pipeline {
             }
             for (msg, permit) in batch.into_iter().zip(permits) {
                 Stats::add(&inner.stats.messages_received, 1);
+                inner.metrics.messages_received.increment(1);
                 let token = hard_stop.child_token();
                 if let Ok(mut leases) = inner.leases.lock() {
                     leases.insert(
@@ -324,9 +354,11 @@ impl Pipeline {
                     bucket = tracing::field::Empty,
                     key = tracing::field::Empty
                 );
+                let in_flight = InFlight::new(&inner.metrics.messages_in_flight, 1.0);
                 tasks.spawn(
                     async move {
                         let _permit = permit;
+                        let _in_flight = in_flight;
                         run_message(inner, msg, token, hard, ack_tx).await;
                     }
                     .instrument(span),

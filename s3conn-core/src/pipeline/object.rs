@@ -20,6 +20,7 @@ use crate::route::RouteTarget;
 use crate::sink::{DeadLetter, DeadLetterKind, Rejection, SinkError};
 use crate::stats::Stats;
 use crate::store::{ObjectRef, StoreError};
+use crate::telemetry::{seconds_since_ms, InFlight, Stage};
 
 use super::channel_reader::ChannelReader;
 use super::report::KeepReason;
@@ -103,7 +104,9 @@ pub(super) async fn process_object(
             p = inner.objects.clone().acquire_owned() => p.map_err(|_| Stop::LeaseLost)?,
             _ = lease.cancelled() => return Err(Stop::LeaseLost),
         };
+        let in_flight = InFlight::new(&inner.metrics.objects_in_flight, 1.0);
         let result = object_once(inner, &mut object, route, &mut resume_at, lease).await;
+        drop(in_flight);
         drop(permit);
         match result {
             Ok(()) => {
@@ -114,12 +117,23 @@ pub(super) async fn process_object(
                 if !matches!(stop, Stop::LeaseLost) {
                     inner.stats.failure(stop.class());
                 }
+                // Gone or overwritten since the notification: acknowledged by design, no failure.
+                let normal = matches!(
+                    stop,
+                    Stop::LeaseLost
+                        | Stop::Store(StoreError::NotFound(_) | StoreError::PreconditionFailed(_))
+                );
+                // A sink's failures are counted per attempt by `with_retries`.
+                if !normal && !matches!(stop, Stop::Sink(_) | Stop::DeadLetter(_)) {
+                    inner.metrics.failure(Stage::Object, stop.class());
+                }
                 let retry = stop.class() == ErrorClass::Retryable && attempt < cfg.object_retries;
                 if !retry {
                     return Err(stop);
                 }
                 attempt += 1;
                 Stats::add(&inner.stats.retries, 1);
+                inner.metrics.retry(Stage::Object);
                 let wait = equal_jitter(cfg.retry_base, cfg.retry_max, attempt);
                 debug!(message_id = %msg.id, %object, error = %stop, ?wait, resume_at, "retrying object");
                 tokio::select! {
@@ -151,6 +165,7 @@ async fn object_once(
         object.etag = got.meta.etag.clone();
     }
     let expected = Some(got.meta.size).filter(|_| got.meta.size > 0);
+    let last_modified_ms = got.meta.last_modified_ms;
     if let Some(modified) = got.meta.last_modified_ms {
         let lag = u64::try_from(now_ms().saturating_sub(modified)).unwrap_or(0);
         inner
@@ -165,8 +180,9 @@ async fn object_once(
         got.meta.last_modified_ms,
     ));
     let (chunk_tx, chunk_rx) = mpsc::channel::<Result<Bytes, StoreError>>(4);
-    let (batch_tx, mut batch_rx) = mpsc::channel::<(Batch, OwnedSemaphorePermit)>(2);
+    let (batch_tx, mut batch_rx) = mpsc::channel::<(Batch, OwnedSemaphorePermit, InFlight)>(2);
     let budget = inner.bytes_budget.clone();
+    let in_flight_bytes = inner.metrics.in_flight_bytes.clone();
     let handle = tokio::runtime::Handle::current();
     let job = ObjectJob {
         source: route.source.clone(),
@@ -186,7 +202,8 @@ async fn object_once(
             else {
                 return ControlFlow::Break(());
             };
-            match batch_tx.blocking_send((batch, permit)) {
+            let counted = InFlight::new(&in_flight_bytes, f64::from(units) * 1024.0);
+            match batch_tx.blocking_send((batch, permit, counted)) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(_) => ControlFlow::Break(()),
             }
@@ -202,9 +219,10 @@ async fn object_once(
         }
     };
     let deliver = async move {
-        while let Some((batch, permit)) = batch_rx.recv().await {
-            deliver_batch(inner, &batch, lease).await?;
+        while let Some((batch, permit, counted)) = batch_rx.recv().await {
+            deliver_batch(inner, &batch, &route.source.info().id, lease).await?;
             *resume_at = batch.end_ordinal;
+            drop(counted);
             drop(permit);
         }
         Ok::<(), Stop>(())
@@ -233,6 +251,12 @@ async fn object_once(
     let stats = &inner.stats;
     Stats::add(&stats.bytes_read, summary.compressed_bytes);
     Stats::add(&stats.bytes_decoded, summary.decompressed_bytes);
+    let by_source = inner.metrics.source(&route.source.info().id);
+    by_source.read_bytes.increment(summary.compressed_bytes);
+    by_source.decoded_bytes.increment(summary.decompressed_bytes);
+    if let Some(modified) = last_modified_ms {
+        inner.metrics.object_lag.record(seconds_since_ms(modified));
+    }
     if summary.mismatch {
         Stats::add(&stats.compression_mismatches, 1);
         warn!(%object, detected = ?summary.detected, "object bytes contradict the configured file type; decoded as detected");
@@ -245,6 +269,7 @@ async fn object_once(
 async fn deliver_batch(
     inner: &Arc<Inner>,
     batch: &Batch,
+    source_id: &str,
     lease: &CancellationToken,
 ) -> Result<(), Stop> {
     let stats = &inner.stats;
@@ -252,24 +277,45 @@ async fn deliver_batch(
         let Some(dead) = &inner.dead else {
             return Err(Stop::NoDeadLetterDestination);
         };
-        with_retries(inner, lease, || dead.dead_letter(&batch.dead_letters))
-            .await
-            .map_err(|e| e.map_sink(Stop::DeadLetter))?;
+        with_retries(inner, lease, Stage::DeadLetter, || {
+            dead.dead_letter(&batch.dead_letters)
+        })
+        .await
+        .map_err(|e| e.map_sink(Stop::DeadLetter))?;
         Stats::add(
             &stats.records_dead_lettered,
             batch.dead_letters.len() as u64,
         );
+        for reason in &batch.bad_reasons {
+            inner
+                .metrics
+                .dead_letters(DeadLetterKind::Record, reason, 1);
+        }
     }
     if !batch.records.is_empty() {
-        match with_retries(inner, lease, || inner.sink.deliver(&batch.records)).await {
-            Ok(()) => Stats::add(&stats.records_delivered, batch.records.len() as u64),
+        match with_retries(inner, lease, Stage::Sink, || {
+            inner.sink.deliver(&batch.records)
+        })
+        .await
+        {
+            Ok(()) => {
+                Stats::add(&stats.records_delivered, batch.records.len() as u64);
+                let by_source = inner.metrics.source(source_id);
+                by_source.records_delivered.increment(batch.records.len() as u64);
+                by_source.delivered_bytes.increment(batch.record_bytes as u64);
+                inner.metrics.delivered_now();
+            }
             Err(Stop::Sink(SinkError::PartlyRejected(rejected))) => {
-                dead_letter_rejected(inner, &batch.records, &rejected, lease).await?;
+                dead_letter_rejected(inner, &batch.records, &rejected, source_id, lease).await?;
             }
             Err(e) => return Err(e.map_sink(|e| inner.sink_failed(e))),
         }
     }
     Stats::add(&stats.records_filtered, batch.filtered);
+    if batch.filtered > 0 {
+        let by_source = inner.metrics.source(source_id);
+        by_source.records_filtered.increment(batch.filtered);
+    }
     Stats::add(&stats.records_timestamp_fallback, batch.fallbacks);
     Ok(())
 }
@@ -280,6 +326,7 @@ async fn dead_letter_rejected(
     inner: &Arc<Inner>,
     records: &[Record],
     rejected: &[Rejection],
+    source_id: &str,
     lease: &CancellationToken,
 ) -> Result<(), Stop> {
     let stats = &inner.stats;
@@ -301,18 +348,28 @@ async fn dead_letter_rejected(
     let Some(dead) = &inner.dead else {
         return Err(Stop::NoDeadLetterDestination);
     };
-    with_retries(inner, lease, || dead.dead_letter(&items))
+    with_retries(inner, lease, Stage::DeadLetter, || dead.dead_letter(&items))
         .await
         .map_err(|e| e.map_sink(Stop::DeadLetter))?;
     let n = items.len() as u64;
     warn!(records = n, example = %rejected.first().map(|r| r.reason.as_str()).unwrap_or(""), "the sink rejected records: dead-lettered");
     Stats::add(&stats.records_dead_lettered, n);
     Stats::add(&stats.records_rejected_by_sink, n);
-    Stats::add(
-        &stats.records_delivered,
-        (records.len() as u64).saturating_sub(n),
-    );
+    let delivered = (records.len() as u64).saturating_sub(n);
+    Stats::add(&stats.records_delivered, delivered);
+    let m = &inner.metrics;
+    m.dead_letters(DeadLetterKind::Record, "rejected_by_sink", n);
+    m.source(source_id).records_delivered.increment(delivered);
+    m.delivered_now();
     Ok(())
+}
+
+/// What a stage of [`with_retries`] delivers to, for the log lines of its repeated failures.
+fn stage_subject(stage: Stage) -> &'static str {
+    match stage {
+        Stage::DeadLetter => "the dead-letter destination",
+        _ => "the sink",
+    }
 }
 
 impl Stop {
@@ -339,6 +396,7 @@ impl Inner {
 async fn with_retries<'a, F, Fut>(
     inner: &'a Arc<Inner>,
     lease: &CancellationToken,
+    stage: Stage,
     mut f: F,
 ) -> Result<(), Stop>
 where
@@ -354,20 +412,28 @@ where
         };
         match r {
             Ok(()) => {
-                inner.sink_failures.succeeded("the sink");
+                inner.sink_failures.succeeded(stage_subject(stage));
+                if stage == Stage::Sink {
+                    inner.health.delivery_succeeded();
+                }
                 return Ok(());
             }
             Err(e) => {
                 Stats::add(&inner.stats.sink_failures, 1);
+                inner.metrics.failure(stage, e.class());
+                if stage == Stage::Sink {
+                    inner.health.delivery_failed(e.class(), &e);
+                }
                 if !e.is_retryable() || attempt >= cfg.sink_retries {
                     return Err(Stop::Sink(e));
                 }
                 attempt += 1;
                 Stats::add(&inner.stats.retries, 1);
+                inner.metrics.retry(stage);
                 let wait = equal_jitter(cfg.retry_base, cfg.retry_max, attempt);
                 inner
                     .sink_failures
-                    .failed("the sink", &e, cfg.failure_report_interval);
+                    .failed(stage_subject(stage), &e, cfg.failure_report_interval);
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = lease.cancelled() => return Err(Stop::LeaseLost),

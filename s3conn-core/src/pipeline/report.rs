@@ -112,6 +112,27 @@ pub enum KeepReason {
     AcknowledgeFailed,
 }
 
+impl KeepReason {
+    /// The reason as a metric label (snake case, a closed set).
+    pub fn label(self) -> &'static str {
+        match self {
+            KeepReason::SinkRejected => "sink_rejected",
+            KeepReason::SinkUnavailable => "sink_unavailable",
+            KeepReason::OutputClosed => "output_closed",
+            KeepReason::BackendUnreachable => "backend_unreachable",
+            KeepReason::PermissionDenied => "permission_denied",
+            KeepReason::ObjectUnreadable => "object_unreadable",
+            KeepReason::Undecodable => "undecodable",
+            KeepReason::NotANotification => "not_a_notification",
+            KeepReason::BucketNotAllowed => "bucket_not_allowed",
+            KeepReason::NoDeadLetterDestination => "no_dead_letter_destination",
+            KeepReason::DeadLetterFailed => "dead_letter_failed",
+            KeepReason::LeaseLost => "lease_lost",
+            KeepReason::AcknowledgeFailed => "acknowledge_failed",
+        }
+    }
+}
+
 impl fmt::Display for KeepReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

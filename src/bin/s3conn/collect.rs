@@ -43,6 +43,18 @@ pub struct CollectArgs {
     /// Write the counters as JSON to this file when done.
     #[arg(long, value_name = "FILE")]
     pub(crate) stats: Option<PathBuf>,
+    /// Serve /metrics (Prometheus text), /healthz and /readyz on this address (port 0: any free
+    /// port; the address served is printed on stderr).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) metrics_addr: Option<String>,
+    /// With --metrics-addr: poll the queue depth into s3conn_queue_messages (GetQueueAttributes
+    /// every 30 s; needs sqs:GetQueueAttributes). Also `queue_depth_metrics = true` in the config.
+    #[arg(long, requires = "metrics_addr")]
+    pub(crate) queue_depth_metrics: bool,
+    /// /readyz reports the connector degraded once every delivery to the output has failed for
+    /// this long (receiving: once it has failed for three poll waits).
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub(crate) delivery_failing_for: u64,
 }
 
 /// Arguments of `s3conn test`.
@@ -177,6 +189,8 @@ pub(crate) fn job_sink(
 fn collect_one(args: &CollectArgs, config: &Path) -> ExitCode {
     let result = (|| -> Result<ExitCode, String> {
         let rt = runtime()?;
+        // Before any pipeline is built: their metric handles resolve when built.
+        let metrics = crate::serve::recorder(args.metrics_addr.as_deref())?;
         rt.block_on(async {
             let mut job = ConnectorJob::from_config_file(config)
                 .await
@@ -186,9 +200,19 @@ fn collect_one(args: &CollectArgs, config: &Path) -> ExitCode {
             let config = job.pipeline_config_mut();
             config.drain = args.drain;
             config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
+            config.health = Some(s3conn::HealthRules {
+                delivery_failing_for: Duration::from_secs(args.delivery_failing_for),
+                ..s3conn::HealthRules::for_receive_wait(config.receive_wait)
+            });
             let pipeline = job.pipeline(sink, &dead_letter(args)).map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
             tokio::spawn(signals(shutdown.clone()));
+            // The endpoints answer until the run is over, through the shutdown grace period.
+            let served = CancellationToken::new();
+            let _serving = served.clone().drop_guard();
+            if let Some(metrics) = metrics {
+                metrics.serve(&job, &pipeline, args.queue_depth_metrics, served).await?;
+            }
             let job = Arc::new(job);
             if args.status_interval > 0 {
                 let stats = pipeline.stats();

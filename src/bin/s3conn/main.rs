@@ -17,6 +17,7 @@ mod collect_many;
 mod json_log;
 mod replay;
 mod sink_check;
+mod serve;
 mod summary;
 mod test_hooks;
 

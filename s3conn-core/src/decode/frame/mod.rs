@@ -92,6 +92,22 @@ pub enum BadReason {
     },
 }
 
+impl BadReason {
+    /// The reason as a metric label (a closed set: `invalid_json`, `too_large`, `too_deep`,
+    /// `truncated`, `trailing_data`, `field_count`, `invalid_text`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            BadReason::InvalidJson { .. } => "invalid_json",
+            BadReason::TooLarge { .. } => "too_large",
+            BadReason::TooDeep { .. } => "too_deep",
+            BadReason::Truncated => "truncated",
+            BadReason::TrailingData => "trailing_data",
+            BadReason::FieldCount { .. } => "field_count",
+            BadReason::InvalidText { .. } => "invalid_text",
+        }
+    }
+}
+
 impl std::fmt::Display for BadReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
