@@ -218,3 +218,27 @@ async fn bad_input_is_named_with_the_exit_codes_of_collect() {
         "has no objects under 'nothing-here/'",
     );
 }
+
+/// Without `--output`, backfill delivers where the connector's `[sink]` table says, as `collect`
+/// and `replay --config` do (here a directory sink; the HTTP and lake sinks go through the same
+/// `sink_from_config`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_delivers_to_the_configured_sink() {
+    let w = World::new().await;
+    w.put_objects(0..4, 20).await;
+    let sink_dir = w.dir.path().join("sink-dir");
+    let extra = format!(
+        "[sink]\ntype = \"directory\"\npath = \"{}\"\n",
+        path(&sink_dir)
+    );
+    let config = w.config("sinked", &w.moto.endpoint, &extra);
+    let out = backfill(&config, &w.bucket, &["--prefix", "logs/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout: the [sink] has the records"
+    );
+    let got = read_outputs(&sink_dir);
+    assert_eq!(got.lines, 80, "{}", stderr(&out));
+    assert_eq!(got.by_id.len(), 80);
+}

@@ -104,9 +104,17 @@ fn selection(args: &BackfillArgs) -> Result<Selection, ListingError> {
     .with_page_size(args.page_size))
 }
 
-fn sink(args: &BackfillArgs) -> Result<Arc<dyn Sink>, Failure> {
-    let sink: Arc<dyn Sink> = match &args.output {
-        None => Arc::new(NdjsonSink::stdout()),
+/// Where the records go, as for `collect`: `--output DIR`, else the configuration's `[sink]`
+/// (stdout when it has none). Also says whether that is stdout.
+fn sink(args: &BackfillArgs, job: &ConnectorJob) -> Result<(Arc<dyn Sink>, bool), Failure> {
+    let (sink, to_stdout): (Arc<dyn Sink>, bool) = match &args.output {
+        None => {
+            let connector = job.connector();
+            let built =
+                s3conn::sink_from_config(&connector.config().sink, Some(&connector.clients().s3))
+                    .map_err(|e| usage(format!("{}: {e}", args.config.display())))?;
+            (built.sink, built.is_stdout)
+        }
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| usage(format!("{}: {e}", dir.display())))?;
             let stamp = std::time::SystemTime::now()
@@ -114,12 +122,15 @@ fn sink(args: &BackfillArgs) -> Result<Arc<dyn Sink>, Failure> {
                 .map(|d| d.as_millis())
                 .unwrap_or(0);
             let file = dir.join(format!("records-{stamp}-{}.ndjson", std::process::id()));
-            Arc::new(
-                NdjsonSink::file(&file).map_err(|e| usage(format!("{}: {e}", file.display())))?,
-            )
+            let sink =
+                NdjsonSink::file(&file).map_err(|e| usage(format!("{}: {e}", file.display())))?;
+            (Arc::new(sink), false)
         }
     };
-    crate::test_hooks::with_test_hooks(sink).map_err(usage)
+    Ok((
+        crate::test_hooks::with_test_hooks(sink).map_err(usage)?,
+        to_stdout,
+    ))
 }
 
 fn skipped(counts: &ListingCounts) -> String {
@@ -265,7 +276,7 @@ fn run(args: BackfillArgs) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::SUCCESS);
         }
 
-        let sink = sink(&args)?;
+        let (sink, to_stdout) = sink(&args, &job)?;
         let dead_letter = match &args.dead_letter_queue {
             Some(url) => DeadLetterDestination::Queue(url.clone()),
             None => DeadLetterDestination::Directory(args.dead_letter.clone()),
@@ -306,9 +317,11 @@ fn run(args: BackfillArgs) -> Result<ExitCode, Failure> {
         let report = match result {
             Ok(report) => report,
             Err(s3conn::PipelineError::Incomplete(report)) => *report,
-            Err(s3conn::PipelineError::OutputClosed(_)) if args.output.is_none() => {
+            Err(s3conn::PipelineError::OutputClosed(_)) if to_stdout => {
                 return Ok(ExitCode::from(CLOSED_STDOUT_EXIT_CODE));
             }
+            // Refused sink credentials: a configuration error, nothing acknowledged.
+            Err(e @ s3conn::PipelineError::SinkConfiguration(_)) => return Err(usage(e)),
             Err(e) => return Err(Failure(1, e.to_string())),
         };
         let stats = report.stats;
