@@ -226,18 +226,21 @@ async fn a_wrong_password_stops_collect_with_one_configuration_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replay_config_delivers_into_clickhouse_reading_only_the_sink_table() {
+async fn replay_config_delivers_into_clickhouse() {
     let Some(ch) = clickhouse().await else { return };
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("sink.toml");
-    // Only `[sink]` is read: the rest of a connector configuration may be there or not.
+    // A connector configuration: its source and `[sink]` are used, its queue is not.
     std::fs::write(
         &config,
-        format!("name = \"ignored\"\n{}", sink_table(&ch, "")),
+        format!(
+            "name = \"replay-ch\"\nregion = \"us-east-1\"\nsqs_queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/unused\"\nlog_source = \"aws-cloudtrail\"\n{}",
+            sink_table(&ch, "")
+        ),
     )
     .unwrap();
     let out = s3conn()
-        .args(["replay", "--source", "aws-cloudtrail", "--config"])
+        .args(["replay", "--config"])
         .arg(&config)
         .arg("--dead-letter")
         .arg(dir.path().join("dead"))
