@@ -5,7 +5,7 @@
 //! ([`crate::sqs::SqsQueue`], [`crate::s3::S3ObjectStore`]); read them with
 //! [`crate::Connector::requests`]. Each answer is also counted through the `metrics` facade as
 //! `s3conn_aws_requests_total{connector, api, outcome}` (`outcome`: `ok` or the
-//! [`AwsErrorKind`] label; a `not_found` GetObject is a deleted object, a normal outcome).
+//! [`AwsErrorKind`](crate::AwsErrorKind) label; a `not_found` GetObject is a deleted object, a normal outcome).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -22,7 +22,7 @@ pub const FORMAT: &str = "s3conn-backfill-checkpoint/1";
 /// The content of a checkpoint file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
-    /// [`FORMAT`].
+    /// The format tag, `s3conn-backfill-checkpoint/1`.
     pub format: String,
     /// The selection it belongs to (bucket, prefixes, start key, range, key date layout).
     pub selection: Value,
