@@ -110,6 +110,10 @@ fn gzip_lines(n: usize) -> Vec<u8> {
     common::gzip(text.as_bytes())
 }
 
+// Flaky: moto restarts empty, and collect's next receive may come before the test re-creates
+// the queue; a missing queue then ends the run (a configuration error), so /readyz never turns
+// ready again. Kept for manual runs until the restart keeps moto's state.
+#[ignore = "races moto's restart against the queue's re-creation"]
 #[tokio::test(flavor = "multi_thread")]
 async fn readiness_follows_moto_stopped_and_started_again() {
     let mut world = World::new().await;
