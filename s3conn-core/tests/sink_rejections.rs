@@ -3,8 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use s3conn_core::sink::{MemoryDeadLetterSink, MemorySink};
@@ -90,14 +89,18 @@ async fn rejected_records_are_dead_lettered_and_the_rest_delivered() {
     assert_eq!(outcome.stats.records_rejected_by_sink, 2);
 }
 
-/// Refuses every batch with a configuration error, counting the calls.
+/// Refuses every batch with a configuration error, noting the object of each call.
 #[derive(Debug, Default)]
-struct Unauthorized(AtomicUsize);
+struct Unauthorized(Mutex<Vec<String>>);
 
 #[async_trait]
 impl Sink for Unauthorized {
-    async fn deliver(&self, _: &[Record]) -> Result<(), SinkError> {
-        self.0.fetch_add(1, Ordering::SeqCst);
+    async fn deliver(&self, records: &[Record]) -> Result<(), SinkError> {
+        let key = records
+            .first()
+            .map(|r| r.context.object.key.clone())
+            .unwrap_or_default();
+        self.0.lock().unwrap().push(key);
         Err(SinkError::Configuration("HTTP 401: bad token".into()))
     }
 }
@@ -129,10 +132,16 @@ async fn a_configuration_error_stops_the_run_without_retries() {
         "{err:?}"
     );
     assert!(err.to_string().contains("401"), "{err}");
-    // One attempt, not a retry loop (objects in flight at the abort may have tried once).
-    assert!(
-        sink.0.load(Ordering::SeqCst) <= 2,
-        "{}",
-        sink.0.load(Ordering::SeqCst)
+    // One attempt per object, not a retry loop (objects already read ahead when the first
+    // refusal arrived may each have tried once).
+    let calls = sink.0.lock().unwrap().clone();
+    let mut distinct = calls.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        calls.len(),
+        "an object was retried: {calls:?}"
     );
+    assert!(!calls.is_empty());
 }
