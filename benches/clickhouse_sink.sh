@@ -13,7 +13,9 @@ mb="${1:-400}"
 objects="${2:-200}"
 work="${3:-/tmp/s3conn-clickhouse}"
 . benches/timing.sh
-row() { printf '%-40s %10s %8s %9s %9s %12s\n' "$@"; }
+row() { printf '%-40s %10s %8s %9s %9s %9s %9s %9s\n' "$@"; }
+# CPU seconds (user + sys) a process has used so far, from /proc.
+proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 corpus="$work/cloudtrail-$mb-$objects"
 if [ ! -d "$corpus" ]; then
@@ -54,11 +56,18 @@ until curl -sf "http://127.0.0.1:$port/ping" > /dev/null; do sleep 0.2; done
 q() { curl -sf -u default:bench "http://127.0.0.1:$port/" --data-binary "$1"; }
 
 echo "corpus: $mb MB of CloudTrail JSON, $objects gzip objects, $records records; ClickHouse $(q 'SELECT version()') on port $port; $(nproc) cores"
-row "run" "records" "wall s" "records/s" "RSS MiB" "CH rows"
-for batch in 1000 5000 20000; do
-  for gzip in true false; do
+row "run" "records" "wall s" "records/s" "RSS MiB" "CH rows" "our CPU s" "CH CPU s"
+# CH_BATCHES / CH_GZIP pick the settings to run (default: all six).
+for batch in ${CH_BATCHES:-1000 5000 20000}; do
+  for gzip in ${CH_GZIP:-true false}; do
     table="bench_${batch}_${gzip}"
     cat > "$work/sink.toml" <<TOML
+name = "bench-clickhouse"
+region = "us-east-1"
+# replay --config reads the connector's source and [sink]; its queue is not used.
+sqs_queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/unused"
+log_source = "aws-cloudtrail"
+
 [sink]
 type = "clickhouse"
 url = "http://127.0.0.1:$port"
@@ -68,10 +77,13 @@ password = "bench"
 batch_records = $batch
 gzip = $gzip
 TOML
-    time_v target/release/s3conn replay --source aws-cloudtrail --config "$work/sink.toml" --dead-letter "$work/dead" "$corpus"
+    ch_before=$(proc_cpu "$ch_pid")
+    time_v target/release/s3conn replay --config "$work/sink.toml" --dead-letter "$work/dead" "$corpus"
+    grep -q "Exit status: 0" "$work/time.txt" || { cat "$work/time.txt" >&2; exit 1; }
     s=$(secs)
+    ch_cpu=$(awk -v a="$ch_before" -v b="$(proc_cpu "$ch_pid")" 'BEGIN{printf "%.2f", b-a}')
     rows=$(q "SELECT count() FROM $table")
-    row "batch_records=$batch gzip=$gzip" "$records" "$s" "$(awk -v r="$records" -v s="$s" 'BEGIN{printf "%.0f", r/s}')" "$(rss)" "$rows"
+    row "batch_records=$batch gzip=$gzip" "$records" "$s" "$(awk -v r="$records" -v s="$s" 'BEGIN{printf "%.0f", r/s}')" "$(rss)" "$rows" "$(cpu)" "$ch_cpu"
     test "$rows" -eq "$records" || { echo "ClickHouse holds $rows rows, expected $records" >&2; exit 1; }
   done
 done

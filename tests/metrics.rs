@@ -1,5 +1,5 @@
-//! `s3conn collect --metrics-addr` against moto: `/readyz` through moto stopped and started
-//! again and through an output failing then recovering; `promtool check metrics` on the
+//! `s3conn collect --metrics-addr` against moto: `/readyz` through the queue unreachable
+//! (a proxy's outage) and reachable again and through an output failing then recovering; `promtool check metrics` on the
 //! exposition; a real Prometheus scraping the records counter. `promtool` and `prometheus` must be
 //! installed (Debian package `prometheus`): these tests fail, never skip, without them.
 
@@ -15,6 +15,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{collect_base_command, World};
+use s3conn::aws::testing::FaultProxy;
 
 /// A `collect` process serving its endpoints, killed when dropped.
 struct Served {
@@ -110,14 +111,13 @@ fn gzip_lines(n: usize) -> Vec<u8> {
     common::gzip(text.as_bytes())
 }
 
-// Flaky: moto restarts empty, and collect's next receive may come before the test re-creates
-// the queue; a missing queue then ends the run (a configuration error), so /readyz never turns
-// ready again. Kept for manual runs until the restart keeps moto's state.
-#[ignore = "races moto's restart against the queue's re-creation"]
+/// The queue unreachable, then reachable again: `collect` talks to moto through a proxy whose
+/// outage resets every connection (as a stopped service would; moto itself keeps its queue).
 #[tokio::test(flavor = "multi_thread")]
-async fn readiness_follows_moto_stopped_and_started_again() {
-    let mut world = World::new().await;
-    let config = world.config("ready-moto", &world.moto.endpoint.clone(), "");
+async fn readiness_follows_the_queue_unreachable_then_reachable_again() {
+    let world = World::new().await;
+    let proxy = FaultProxy::scripted(world.moto.port, Vec::new()).await;
+    let config = world.config("ready-moto", &proxy.endpoint, "");
     let served = serve(&world, &config, &[], &[]);
     let addr = served.addr.clone();
     assert_eq!(get(&addr, "/healthz").map(|a| a.0), Some(200));
@@ -137,12 +137,13 @@ async fn readiness_follows_moto_stopped_and_started_again() {
     })
     .await;
 
-    // Moto stopped: receiving fails; not ready only once that lasted three poll waits (3 s).
-    world.moto.stop();
-    let stopped = Instant::now();
+    // The queue unreachable: receiving fails; not ready only once that lasted three poll waits
+    // (3 s).
+    proxy.set_down(true);
+    let down = Instant::now();
     let (status, body) = wait_for(&addr, "/readyz", Duration::from_secs(60), |s, _| s == 503).await;
     assert!(
-        stopped.elapsed() >= Duration::from_secs(3),
+        down.elapsed() >= Duration::from_secs(3),
         "degraded after sustained failure only, not on the first failed receive"
     );
     assert!(
@@ -161,14 +162,23 @@ async fn readiness_follows_moto_stopped_and_started_again() {
     );
     assert!(metrics.contains("s3conn_ready{connector=\"ready-moto\"} 0"));
 
-    // Moto started again (empty: the queue is created again at the same URL): ready again.
-    world.moto.restart();
-    let name = world.queue_url.rsplit('/').next().unwrap().to_string();
-    let url = world.moto.create_queue(&world.clients, &name).await;
-    assert_eq!(url, world.queue_url);
+    // Reachable again: ready again, and what arrived meanwhile is delivered.
+    world
+        .moto
+        .put(
+            &world.clients,
+            &world.bucket,
+            "logs/b.ndjson.gz",
+            gzip_lines(3),
+        )
+        .await;
+    proxy.set_down(false);
     let (_, body) = wait_for(&addr, "/readyz", Duration::from_secs(60), |s, _| s == 200).await;
     assert_eq!(body, "ready-moto: ready\n");
-    let (_, metrics) = get(&addr, "/metrics").unwrap();
+    let (_, metrics) = wait_for(&addr, "/metrics", Duration::from_secs(60), |_, m| {
+        sample_sum(m, "s3conn_records_delivered_total", "ready-moto") == 8.0
+    })
+    .await;
     assert!(metrics.contains("s3conn_ready{connector=\"ready-moto\"} 1"));
 }
 

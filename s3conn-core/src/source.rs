@@ -149,7 +149,7 @@ impl<'a> Event<'a> {
     pub fn noted_fields(&self) -> Option<impl Iterator<Item = NotedField<'a>> + 'a> {
         let fields = self.fields?;
         let raw = self.raw;
-        Some(fields.iter().filter_map(move |f| NotedField::new(raw, f)))
+        Some(fields.iter().map(move |f| NotedField::new(raw, f)))
     }
 
     /// Runs a [`DeserializeSeed`] over the event (e.g. a visitor that collects a few top-level

@@ -2,6 +2,12 @@
 //! count, body size or linger; a bounded number of requests are in flight (a full batch waits
 //! for a free slot, so backpressure reaches the pipeline); every `deliver` returns once the
 //! destination has settled each of its records.
+//!
+//! A batch is also sent before its linger when every caller is waiting on it: the pipeline calls
+//! `deliver` from a fixed number of objects in flight, so once as many calls are parked as were
+//! ever seen at once (the peak), no more records can come until the batch is answered; waiting
+//! out the linger then would only stall the pipeline (a `batch_records` larger than what the
+//! objects in flight hold would otherwise cost a linger per batch).
 
 use std::io::Write;
 use std::ops::Range;
@@ -52,6 +58,54 @@ struct Shared {
     requests: Arc<Semaphore>,
     /// Set once `Encoder::prepare` succeeded.
     prepared: tokio::sync::OnceCell<()>,
+    /// The `deliver` calls in progress, for sending a batch every caller waits on.
+    callers: Mutex<Callers>,
+}
+
+/// Counts of `deliver` calls.
+#[derive(Debug, Default)]
+struct Callers {
+    /// Calls in progress.
+    active: usize,
+    /// Calls whose records are all queued, waiting for answers.
+    parked: usize,
+    /// The most calls ever in progress at once.
+    peak: usize,
+}
+
+/// One `deliver` call's place in [`Callers`], given back when the call ends (or is dropped).
+struct CallerGuard<'a> {
+    shared: &'a Shared,
+    parked: bool,
+}
+
+impl<'a> CallerGuard<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let mut c = shared.callers();
+        c.active += 1;
+        c.peak = c.peak.max(c.active);
+        CallerGuard {
+            shared,
+            parked: false,
+        }
+    }
+
+    /// The call queued all its records: whether every caller is now parked.
+    fn park(&mut self) -> bool {
+        self.shared.callers().parked += 1;
+        self.parked = true;
+        self.shared.all_parked()
+    }
+}
+
+impl Drop for CallerGuard<'_> {
+    fn drop(&mut self) {
+        let mut c = self.shared.callers();
+        c.active -= 1;
+        if self.parked {
+            c.parked -= 1;
+        }
+    }
 }
 
 /// An HTTP batch sink with one [`Encoder`] (a preset).
@@ -84,6 +138,7 @@ impl HttpSink {
                 headers,
                 pending: Mutex::new(Pending::default()),
                 prepared: tokio::sync::OnceCell::new(),
+                callers: Mutex::new(Callers::default()),
             }),
         })
     }
@@ -159,6 +214,16 @@ enum Step {
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn callers(&self) -> std::sync::MutexGuard<'_, Callers> {
+        self.callers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether every caller (as many as were ever in progress at once) is waiting for answers.
+    fn all_parked(&self) -> bool {
+        let c = self.callers();
+        c.parked > 0 && c.parked >= c.peak
     }
 
     /// Waits for a request slot, then sends what is pending (only `generation`'s batch if set).
@@ -352,6 +417,7 @@ impl Shared {
 impl Sink for HttpSink {
     async fn deliver(&self, batch: &[Record]) -> Result<(), SinkError> {
         let s = &self.shared;
+        let mut caller = CallerGuard::enter(s);
         let mut waiting = Vec::new();
         let mut start = 0;
         while start < batch.len() {
@@ -375,6 +441,17 @@ impl Sink for HttpSink {
                 done,
             })
             .await;
+        }
+        if caller.park() {
+            // Every caller waits on the pending batch: nothing more can come, send it (after
+            // letting callers that are about to enter do so: the peak is learned, not told).
+            let shared = s.clone();
+            tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                if shared.all_parked() {
+                    Shared::flush(&shared, None).await;
+                }
+            });
         }
         let mut rejected = Vec::new();
         let mut failure = None;

@@ -142,16 +142,7 @@ fn format_date(out: &mut String, format: &str, ms: i64) {
 pub(crate) fn civil(ms: i64) -> (i64, u32, u32, u32) {
     let days = ms.div_euclid(86_400_000);
     let hour = (ms.rem_euclid(86_400_000) / 3_600_000) as u32;
-    // Howard Hinnant's days_from_civil, inverted.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = s3conn_core::time::civil_from_days(days);
     (y, m, d, hour)
 }
 

@@ -93,6 +93,42 @@ async fn concurrent_deliveries_share_requests() {
     assert_eq!(requests[0].header("authorization"), Some("Bearer tok"));
 }
 
+/// A batch every caller waits on is sent at once, not after its linger: with `max_records`
+/// larger than what the callers hold, waiting would stall them for the whole linger each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_every_caller_waits_on_is_sent_before_its_linger() {
+    let server = HttpServer::start(|_, _| Reply::json(200, "{}"))
+        .await
+        .unwrap();
+    let mut s = settings(&server.url);
+    s.max_records = 10_000;
+    s.linger = Duration::from_secs(30);
+    let sink = Arc::new(HttpSink::new(s, Arc::new(Ndjson)).unwrap());
+    let started = std::time::Instant::now();
+    // Three callers, each delivering five batches one after another (as objects in flight do).
+    let callers: Vec<_> = (0..3)
+        .map(|c| {
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                for b in 0..5 {
+                    let records = sample_records(&format!("c{c}-b{b}"), 20);
+                    sink.deliver(&records).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for c in callers {
+        c.await.unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the callers waited out the linger: {:?}",
+        started.elapsed()
+    );
+    let delivered: usize = server.requests().iter().map(|r| lines(r).len()).sum();
+    assert_eq!(delivered, 300);
+}
+
 #[tokio::test]
 async fn a_4xx_dead_letters_the_batch_with_an_excerpt_and_401_is_a_configuration_error() {
     let server = HttpServer::start(|_, n| match n {

@@ -12,6 +12,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use s3conn_core::time::civil_from_days;
 use s3conn_core::Record;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -85,21 +86,6 @@ pub(crate) fn sanitise(value: &str) -> String {
         out = "_".to_owned();
     }
     out
-}
-
-/// Year, month and day of the civil (proleptic Gregorian) date `days` after 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    // Howard Hinnant's `civil_from_days`.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// A name no other object of this or any other process gets: the UTC time it was made, a random

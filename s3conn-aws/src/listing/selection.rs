@@ -80,15 +80,7 @@ impl Civil {
 
 /// The civil date of a day number (days since 1970-01-01).
 pub fn civil(days: i64) -> Civil {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = s3conn_core::time::civil_from_days(days);
     Civil { year, month, day }
 }
 

@@ -22,6 +22,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -126,6 +127,8 @@ impl ProxyStats {
 
 struct State {
     upstream: SocketAddr,
+    /// While set, every request is reset, whatever the plan (see [`FaultProxy::set_down`]).
+    down: AtomicBool,
     plan: Mutex<Plan>,
     stats: Mutex<ProxyStats>,
 }
@@ -173,6 +176,7 @@ impl FaultProxy {
         let port = listener.local_addr().expect("proxy: local addr").port();
         let state = Arc::new(State {
             upstream: SocketAddr::from(([127, 0, 0, 1], upstream_port)),
+            down: AtomicBool::new(false),
             plan: Mutex::new(plan),
             stats: Mutex::new(ProxyStats::default()),
         });
@@ -194,6 +198,12 @@ impl FaultProxy {
             state,
             task,
         }
+    }
+
+    /// An outage: while `down`, every request is reset as if the service were stopped (the
+    /// upstream keeps its state, unlike a stopped and restarted moto); `false` ends it.
+    pub fn set_down(&self, down: bool) {
+        self.state.down.store(down, Ordering::SeqCst);
     }
 
     /// What the proxy saw and injected so far.
@@ -298,7 +308,11 @@ async fn handle(mut client: TcpStream, state: Arc<State>) -> std::io::Result<()>
                 .unwrap_or(t.clone())
         }),
     };
-    let fault = choose(&state, &info);
+    let fault = if state.down.load(Ordering::SeqCst) {
+        Some(Fault::Reset)
+    } else {
+        choose(&state, &info)
+    };
     {
         let mut stats = state.stats.lock().expect("proxy stats");
         stats.requests += 1;

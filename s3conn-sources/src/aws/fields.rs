@@ -47,7 +47,30 @@ pub fn address_of_client_port(s: &str) -> Option<&str> {
 
 /// An IP literal (`-` and other text read as absent).
 pub fn ip(s: Option<&str>) -> Option<&str> {
-    present(s).filter(|v| v.parse::<IpAddr>().is_ok())
+    present(s).filter(|v| is_plain_ipv4(v.as_bytes()) || v.parse::<IpAddr>().is_ok())
+}
+
+/// A dotted-quad IPv4 address written canonically (`10.0.0.1`: four numbers to 255, no leading
+/// zeros): the common case, checked without the general parser. Anything else goes to it.
+fn is_plain_ipv4(b: &[u8]) -> bool {
+    let mut groups = 0;
+    for part in b.split(|&c| c == b'.') {
+        groups += 1;
+        let n = match part {
+            [d @ b'0'..=b'9'] => u16::from(d - b'0'),
+            [d1 @ b'1'..=b'9', rest @ ..]
+                if rest.len() <= 2 && rest.iter().all(u8::is_ascii_digit) =>
+            {
+                rest.iter()
+                    .fold(u16::from(d1 - b'0'), |n, d| n * 10 + u16::from(d - b'0'))
+            }
+            _ => return false,
+        };
+        if groups > 4 || n > 255 {
+            return false;
+        }
+    }
+    groups == 4
 }
 
 /// The method of an HTTP request line (`GET https://example.com:443/ HTTP/1.1` → `GET`).
@@ -109,6 +132,37 @@ pub fn date_time_to_ms(date: &str, time: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ipv4_agrees_with_the_parser() {
+        for s in [
+            "10.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "1.2.3.4.",
+            "a.b.c.d",
+            "",
+            "1.2.3.04",
+            "100.200.250.199",
+            "::1",
+            "1.2.3.-4",
+            "999.1.1.1",
+            "1.2.3.4 ",
+        ] {
+            let parsed = s.parse::<IpAddr>().is_ok();
+            if is_plain_ipv4(s.as_bytes()) {
+                assert!(parsed, "{s}");
+            }
+            let trimmed_parses = s.trim().parse::<IpAddr>().is_ok();
+            assert_eq!(ip(Some(s)).is_some(), trimmed_parses, "{s}");
+        }
+        assert!(is_plain_ipv4(b"172.31.16.139"));
+    }
 
     #[test]
     fn client_ports() {

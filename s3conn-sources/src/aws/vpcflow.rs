@@ -103,26 +103,36 @@ struct FlowView<'a> {
 impl<'a> FlowView<'a> {
     /// The view read straight from the fields the text decoder noted (no JSON parser); `None`
     /// when a field it reads is not a plain string or integer (then [`Event::parse`] reads it).
+    /// Keys are matched by their bytes, and `start` is read only when `end` gives no time.
     fn from_noted(fields: impl Iterator<Item = NotedField<'a>>) -> Option<Self> {
         let mut view = FlowView::default();
+        let (mut end, mut start) = (None, None);
         for field in fields {
-            let slot = match field.key()? {
-                "end" => {
-                    view.end = time_of(&field)?;
+            let slot = match field.key_bytes()? {
+                b"end" => {
+                    end = Some(field);
                     continue;
                 }
-                "start" => {
-                    view.start = time_of(&field)?;
+                b"start" => {
+                    start = Some(field);
                     continue;
                 }
-                "action" => &mut view.action,
-                "log-status" | "log_status" => &mut view.log_status,
-                "srcaddr" => &mut view.srcaddr,
-                "instance-id" | "instance_id" => &mut view.instance_id,
-                "interface-id" | "interface_id" => &mut view.interface_id,
+                b"action" => &mut view.action,
+                b"log-status" | b"log_status" => &mut view.log_status,
+                b"srcaddr" => &mut view.srcaddr,
+                b"instance-id" | b"instance_id" => &mut view.instance_id,
+                b"interface-id" | b"interface_id" => &mut view.interface_id,
                 _ => continue,
             };
             *slot = text_of(&field)?;
+        }
+        if let Some(end) = end {
+            view.end = time_of(&end)?;
+        }
+        if view.end.to_ms().is_none() {
+            if let Some(start) = start {
+                view.start = time_of(&start)?;
+            }
         }
         Some(view)
     }

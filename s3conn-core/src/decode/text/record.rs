@@ -53,6 +53,8 @@ impl JsonRecord {
     }
 
     /// Adds one field whose text is `text` (escaped as `escape`).
+    // Called for every field of every record from one place: inlined, it saves a call frame each.
+    #[inline]
     pub(super) fn field(&mut self, column: &Column, text: &str, escape: Escape) {
         let prefix = if self.spans.is_empty() {
             column.prefix.get(1..).unwrap_or("")
