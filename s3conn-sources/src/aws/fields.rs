@@ -9,7 +9,17 @@ use s3conn_core::Outcome;
 
 /// The value unless it is `-` (how AWS text logs and a few JSON ones write "no value").
 pub fn present(s: Option<&str>) -> Option<&str> {
-    s.map(str::trim).filter(|v| !v.is_empty() && *v != "-")
+    s.map(trim).filter(|v| !v.is_empty() && *v != "-")
+}
+
+/// [`str::trim`], without its Unicode scan when the text starts and ends with a printable ASCII
+/// byte (every field of a space-separated log line).
+#[inline]
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&z)) if (0x21..0x7f).contains(&a) && (0x21..0x7f).contains(&z) => s,
+        _ => s.trim(),
+    }
 }
 
 /// Success for an HTTP status below 400, failure from 400 on; none when it is not a status
@@ -162,6 +172,15 @@ mod tests {
             assert_eq!(ip(Some(s)).is_some(), trimmed_parses, "{s}");
         }
         assert!(is_plain_ipv4(b"172.31.16.139"));
+        assert!(!is_plain_ipv4(b"1.2.3.4.5"));
+        assert!(!is_plain_ipv4(b"1.2.3."));
+        assert!(!is_plain_ipv4(b".1.2.3"));
+        assert!(!is_plain_ipv4(b"00.1.2.3"));
+        assert_eq!(trim(" a "), "a");
+        assert_eq!(trim("a"), "a");
+        assert_eq!(trim("\u{a0}a\u{a0}"), "a");
+        assert_eq!(trim("-"), "-");
+        assert_eq!(trim(""), "");
     }
 
     #[test]

@@ -113,14 +113,19 @@ impl JsonRecord {
 }
 
 /// `-?(0|[1-9][0-9]*)`, at most 19 digits (an i64 or u64 without loss).
+#[inline]
 fn is_integer(b: &[u8]) -> bool {
-    let digits = b.strip_prefix(b"-").unwrap_or(b);
-    match digits {
-        [] => false,
-        [b'0'] => true,
-        [b'0', ..] => false,
-        _ => digits.len() <= 19 && digits.iter().all(u8::is_ascii_digit),
+    let digits = match b {
+        [b'-', rest @ ..] => rest,
+        _ => b,
+    };
+    if digits.is_empty() || digits.len() > 19 || (digits.len() > 1 && digits[0] == b'0') {
+        return false;
     }
+    // No early exit: short fields, one predictable loop.
+    digits
+        .iter()
+        .fold(true, |ok, &d| ok & (d.wrapping_sub(b'0') < 10))
 }
 
 /// The JSON number grammar.
