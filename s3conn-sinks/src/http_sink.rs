@@ -7,11 +7,14 @@
 //! `deliver` from a fixed number of objects in flight, so once as many calls are parked as were
 //! ever seen at once (the peak), no more records can come until the batch is answered; waiting
 //! out the linger then would only stall the pipeline (a `batch_records` larger than what the
-//! objects in flight hold would otherwise cost a linger per batch).
+//! objects in flight hold would otherwise cost a linger per batch). When every caller in progress
+//! is parked but fewer than the peak (a caller is done for good, or between objects), they wait a
+//! short settle time for another to start, then their batch is sent and the peak lowered to them.
 
 use std::io::Write;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -69,42 +72,93 @@ struct Callers {
     active: usize,
     /// Calls whose records are all queued, waiting for answers.
     parked: usize,
-    /// The most calls ever in progress at once.
+    /// The most calls in progress at once (lowered when callers went away for good).
     peak: usize,
+    /// Calls started so far: a settle timer acts only if none started meanwhile.
+    entries: u64,
 }
 
+/// How long the parked callers wait, after another caller ended, for a new one to come before
+/// their batch is sent (the pipeline's objects in flight are drained, or one is being fetched).
+const SETTLE: Duration = Duration::from_millis(20);
+
 /// One `deliver` call's place in [`Callers`], given back when the call ends (or is dropped).
-struct CallerGuard<'a> {
-    shared: &'a Shared,
+struct CallerGuard {
+    shared: Arc<Shared>,
     parked: bool,
 }
 
-impl<'a> CallerGuard<'a> {
-    fn enter(shared: &'a Shared) -> Self {
+impl CallerGuard {
+    fn enter(shared: &Arc<Shared>) -> Self {
         let mut c = shared.callers();
         c.active += 1;
         c.peak = c.peak.max(c.active);
+        c.entries += 1;
         CallerGuard {
-            shared,
+            shared: shared.clone(),
             parked: false,
         }
     }
 
-    /// The call queued all its records: whether every caller is now parked.
+    /// The call queued all its records: whether every caller (up to the peak) is now parked.
+    /// When only every caller in progress is, a settle timer starts.
     fn park(&mut self) -> bool {
-        self.shared.callers().parked += 1;
-        self.parked = true;
-        self.shared.all_parked()
+        let entries = {
+            let mut c = self.shared.callers();
+            c.parked += 1;
+            self.parked = true;
+            if c.parked >= c.peak {
+                return true;
+            }
+            if c.parked < c.active {
+                return false;
+            }
+            c.entries
+        };
+        settle_later(&self.shared, entries);
+        false
     }
 }
 
-impl Drop for CallerGuard<'_> {
-    fn drop(&mut self) {
-        let mut c = self.shared.callers();
-        c.active -= 1;
-        if self.parked {
-            c.parked -= 1;
+/// After [`SETTLE`]: when no call started meanwhile and every call in progress is still parked,
+/// sends their batch and lowers the peak to them (the missing callers are done or slow).
+fn settle_later(shared: &Arc<Shared>, entries: u64) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let shared = shared.clone();
+    runtime.spawn(async move {
+        tokio::time::sleep(SETTLE.min(shared.settings.linger)).await;
+        let go = {
+            let mut c = shared.callers();
+            let settled = c.entries == entries && c.parked > 0 && c.parked >= c.active;
+            if settled {
+                c.peak = c.active;
+            }
+            settled
+        };
+        if go {
+            Shared::flush(&shared, None).await;
         }
+    });
+}
+
+impl Drop for CallerGuard {
+    fn drop(&mut self) {
+        let entries = {
+            let mut c = self.shared.callers();
+            c.active -= 1;
+            if self.parked {
+                c.parked -= 1;
+            }
+            if c.parked == 0 || c.parked < c.active {
+                return;
+            }
+            c.entries
+        };
+        // Everyone left is parked: if no caller comes within the settle time, this one went
+        // away for good: send their batch and expect fewer callers.
+        settle_later(&self.shared, entries);
     }
 }
 
