@@ -78,8 +78,8 @@ struct Callers {
     entries: u64,
 }
 
-/// How long the calls in progress, all parked but fewer than the peak, wait for another to start
-/// before their batch is sent (the pipeline's objects in flight are drained, or one is fetched).
+/// How long the parked callers wait, after another caller ended, for a new one to come before
+/// their batch is sent (the pipeline's objects in flight are drained, or one is being fetched).
 const SETTLE: Duration = Duration::from_millis(20);
 
 /// One `deliver` call's place in [`Callers`], given back when the call ends (or is dropped).
@@ -100,36 +100,36 @@ impl CallerGuard {
         }
     }
 
-    /// The call queued all its records. Once every call in progress is parked, their batch is
-    /// sent: right away when they are as many as the peak (after a yield, so callers about to
-    /// start can), else after [`SETTLE`].
-    fn park(&mut self) {
-        let (entries, at_peak) = {
+    /// The call queued all its records: whether every caller (up to the peak) is now parked.
+    /// When only every caller in progress is, a settle timer starts.
+    fn park(&mut self) -> bool {
+        let entries = {
             let mut c = self.shared.callers();
             c.parked += 1;
             self.parked = true;
-            if c.parked < c.active {
-                return;
+            if c.parked >= c.peak {
+                return true;
             }
-            (c.entries, c.parked >= c.peak)
+            if c.parked < c.active {
+                return false;
+            }
+            c.entries
         };
-        flush_if_settled(&self.shared, entries, (!at_peak).then_some(SETTLE));
+        settle_later(&self.shared, entries);
+        false
     }
 }
 
-/// After `wait` (a yield when `None`): when no call started meanwhile and every call in progress
-/// is still parked, sends their batch and lowers the peak to them (any missing callers are done).
-fn flush_if_settled(shared: &Arc<Shared>, entries: u64, wait: Option<Duration>) {
+/// After [`SETTLE`]: when no call started meanwhile and every call in progress is still parked,
+/// sends their batch and lowers the peak to them (the missing callers are done or slow).
+fn settle_later(shared: &Arc<Shared>, entries: u64) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
     let shared = shared.clone();
     runtime.spawn(async move {
-        match wait {
-            Some(wait) => tokio::time::sleep(wait.min(shared.settings.linger)).await,
-            None => tokio::task::yield_now().await,
-        }
-        let settled = {
+        tokio::time::sleep(SETTLE.min(shared.settings.linger)).await;
+        let go = {
             let mut c = shared.callers();
             let settled = c.entries == entries && c.parked > 0 && c.parked >= c.active;
             if settled {
@@ -137,7 +137,7 @@ fn flush_if_settled(shared: &Arc<Shared>, entries: u64, wait: Option<Duration>) 
             }
             settled
         };
-        if settled {
+        if go {
             Shared::flush(&shared, None).await;
         }
     });
@@ -158,7 +158,7 @@ impl Drop for CallerGuard {
         };
         // Everyone left is parked: if no caller comes within the settle time, this one went
         // away for good: send their batch and expect fewer callers.
-        flush_if_settled(&self.shared, entries, Some(SETTLE));
+        settle_later(&self.shared, entries);
     }
 }
 
@@ -272,6 +272,12 @@ impl Shared {
 
     fn callers(&self) -> std::sync::MutexGuard<'_, Callers> {
         self.callers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether every caller (as many as were ever in progress at once) is waiting for answers.
+    fn all_parked(&self) -> bool {
+        let c = self.callers();
+        c.parked > 0 && c.parked >= c.peak
     }
 
     /// Waits for a request slot, then sends what is pending (only `generation`'s batch if set).
@@ -490,7 +496,17 @@ impl Sink for HttpSink {
             })
             .await;
         }
-        caller.park();
+        if caller.park() {
+            // Every caller waits on the pending batch: nothing more can come, send it (after
+            // letting callers that are about to enter do so: the peak is learned, not told).
+            let shared = s.clone();
+            tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                if shared.all_parked() {
+                    Shared::flush(&shared, None).await;
+                }
+            });
+        }
         let mut rejected = Vec::new();
         let mut failure = None;
         for wait in waiting {
