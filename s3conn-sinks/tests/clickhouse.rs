@@ -45,8 +45,8 @@ async fn records_land_once_after_deduplication_and_the_table_is_created() {
     assert_eq!(counts.trim(), "1500\t1500");
     // A redelivery (the same object read again) inserts the rows again...
     sink.deliver(&batch[..700]).await.unwrap();
-    let counts = ch.query("SELECT count() FROM s3conn_logs").await.unwrap();
-    assert_eq!(counts.trim(), "2200");
+    // (counted as inserted rows: a background merge may collapse them before a count())
+    assert_eq!(ch.inserted_rows().await.unwrap(), 2200);
     // ...and ReplacingMergeTree ORDER BY id collapses them.
     ch.query("OPTIMIZE TABLE s3conn_logs FINAL").await.unwrap();
     let counts = ch

@@ -136,6 +136,18 @@ impl ClickHouseServer {
             Err(std::io::Error::other(format!("HTTP {}: {text}", r.status)))
         }
     }
+
+    /// Rows inserted since this server (last) started, from `system.events`: unlike a table's
+    /// `count()`, background merges of a `ReplacingMergeTree` never lower it, and this server
+    /// keeps no system logs, so only the inserts sent to it count.
+    pub async fn inserted_rows(&self) -> std::io::Result<u64> {
+        let text = self
+            .query("SELECT value FROM system.events WHERE event = 'InsertedRows'")
+            .await?;
+        text.trim().parse().map_err(|e| {
+            std::io::Error::other(format!("InsertedRows is not a number ({text:?}): {e}"))
+        })
+    }
 }
 
 impl Drop for ClickHouseServer {
