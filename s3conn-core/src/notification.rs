@@ -142,6 +142,13 @@ struct EventBridgeDetail {
     object: S3Object,
 }
 
+/// Adds the object an EventBridge-shaped `detail` names, in `region`.
+fn push_detail(n: &mut Notification, detail: EventBridgeDetail, region: Option<&str>) {
+    let o = detail.object;
+    push_object(n, detail.bucket.name, o.key, o.size, o.etag, o.version_id);
+    tag_region(n, 0, region);
+}
+
 #[derive(Deserialize)]
 struct CloudTrailNotice {
     #[serde(rename = "s3Bucket")]
@@ -307,16 +314,7 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
                 .push((Ignored::NotObjectCreated, event.detail_type));
             return Ok(n);
         }
-        let o = event.detail.object;
-        push_object(
-            &mut n,
-            event.detail.bucket.name,
-            o.key,
-            o.size,
-            o.etag,
-            o.version_id,
-        );
-        tag_region(&mut n, 0, event.region.as_deref());
+        push_detail(&mut n, event.detail, event.region.as_deref());
         return Ok(n);
     }
     // Security Lake notifies its subscribers of new objects only, so no event type is given.
@@ -324,16 +322,7 @@ fn parse_value(value: Value, depth: u8) -> Result<Notification, NotificationErro
         let event: SecurityLake =
             serde_json::from_value(value).map_err(|e| malformed("Security Lake", e))?;
         n.shape = Shape::SecurityLake;
-        let o = event.detail.object;
-        push_object(
-            &mut n,
-            event.detail.bucket.name,
-            o.key,
-            o.size,
-            o.etag,
-            o.version_id,
-        );
-        tag_region(&mut n, 0, event.region.as_deref());
+        push_detail(&mut n, event.detail, event.region.as_deref());
         return Ok(n);
     }
     if map.contains_key("s3Bucket") && map.contains_key("s3ObjectKey") {

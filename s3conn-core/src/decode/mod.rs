@@ -10,6 +10,7 @@
 
 mod decompress;
 mod frame;
+mod refill;
 pub mod text;
 
 use std::io::{self, Read};

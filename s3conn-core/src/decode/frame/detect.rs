@@ -45,18 +45,18 @@ impl Scanner<'_, '_> {
             return Ok(Layout::Documents);
         };
         let second = lines.get(1).cloned();
-        if second.is_none() && self.eof {
+        if second.is_none() && self.w.eof {
             return Ok(Layout::Documents);
         }
         if self.standalone(first.clone()) {
             return Ok(Layout::Lines);
         }
-        if matches!(self.buf[first.start], b'{' | b'[') {
+        if matches!(self.w.buf[first.start], b'{' | b'[') {
             match self.first_value(first.start)? {
                 Prefix::Complete(len) if first.start + len > first.end => {
                     return Ok(Layout::Documents)
                 }
-                Prefix::Incomplete if !self.eof => return Ok(Layout::Documents),
+                Prefix::Incomplete if !self.w.eof => return Ok(Layout::Documents),
                 _ => {}
             }
         }
@@ -77,8 +77,8 @@ impl Scanner<'_, '_> {
         let mut searched = 0;
         loop {
             while lines.len() < 2 {
-                let Some(k) = memchr(b'\n', &self.buf[searched..self.end]) else {
-                    searched = self.end;
+                let Some(k) = memchr(b'\n', &self.w.buf[searched..self.w.end]) else {
+                    searched = self.w.end;
                     break;
                 };
                 let newline = searched + k;
@@ -86,13 +86,13 @@ impl Scanner<'_, '_> {
                 line_start = newline + 1;
                 searched = line_start;
             }
-            if lines.len() == 2 || self.end >= WINDOW {
+            if lines.len() == 2 || self.w.end >= WINDOW {
                 return Ok(lines);
             }
             if !self.fill()? {
                 // The last line need not end with a newline.
                 if lines.len() < 2 {
-                    self.push_non_blank(&mut lines, line_start..self.end);
+                    self.push_non_blank(&mut lines, line_start..self.w.end);
                 }
                 return Ok(lines);
             }
@@ -101,10 +101,10 @@ impl Scanner<'_, '_> {
 
     /// Adds `buf[line]`, trimmed, to `lines` unless it is blank.
     fn push_non_blank(&self, lines: &mut Vec<Range<usize>>, mut line: Range<usize>) {
-        if line.start == 0 && self.buf[..line.end].starts_with(&BOM) {
+        if line.start == 0 && self.w.buf[..line.end].starts_with(&BOM) {
             line.start = BOM.len();
         }
-        let text = &self.buf[line.clone()];
+        let text = &self.w.buf[line.clone()];
         let trimmed = trim(text);
         if trimmed.is_empty() {
             return;
@@ -116,7 +116,7 @@ impl Scanner<'_, '_> {
 
     /// Whether `buf[line]` is a JSON object or array by itself.
     fn standalone(&mut self, line: Range<usize>) -> bool {
-        let text = &self.buf[line];
+        let text = &self.w.buf[line];
         matches!(text.first(), Some(b'{' | b'[')) && self.validator.validate(text).is_ok()
     }
 
@@ -124,10 +124,10 @@ impl Scanner<'_, '_> {
     fn first_value(&mut self, start: usize) -> Result<Prefix, DecodeError> {
         let mut check_at = FIRST_CHECK;
         loop {
-            let read = self.end - start;
-            let last = self.eof || self.end >= WINDOW;
+            let read = self.w.end - start;
+            let last = self.w.eof || self.w.end >= WINDOW;
             if last || read >= check_at {
-                match self.validator.check_prefix(&self.buf[start..self.end]) {
+                match self.validator.check_prefix(&self.w.buf[start..self.w.end]) {
                     Prefix::Incomplete if !last => check_at = read.saturating_mul(2),
                     found => return Ok(found),
                 }

@@ -13,9 +13,9 @@ impl Scanner<'_, '_> {
         let at = self.here();
         let offset = at.offset;
         let (stop, sample) = self.find_newline(self.limits.max_sample_bytes)?;
-        let stop = stop.unwrap_or(self.end);
+        let stop = stop.unwrap_or(self.w.end);
         let line_len = (self.abs(stop) - offset) as usize;
-        let mut sample = sample.unwrap_or_else(|| self.buf[self.anchor..stop].to_vec());
+        let mut sample = sample.unwrap_or_else(|| self.w.buf[self.anchor..stop].to_vec());
         sample.truncate(line_len);
         self.pos = stop;
         let message = format!(
@@ -38,10 +38,10 @@ impl Scanner<'_, '_> {
                 let at = self.here();
                 let sample = self.sample_at(at.offset)?;
                 while self.fill()? {
-                    self.anchor = self.end;
-                    self.pos = self.end;
+                    self.anchor = self.w.end;
+                    self.pos = self.w.end;
                 }
-                self.pos = self.end;
+                self.pos = self.w.end;
                 return self.emit.bad(&sample, at, BadReason::TrailingData);
             }
             values += 1;
@@ -122,7 +122,7 @@ impl Scanner<'_, '_> {
                 b'"' => {
                     let key = match self.scan_value(0, true)? {
                         Scanned::Complete { start, .. } => {
-                            serde_json::from_slice::<String>(&self.buf[start..self.pos]).ok()
+                            serde_json::from_slice::<String>(&self.w.buf[start..self.pos]).ok()
                         }
                         Scanned::Failed { .. } => None,
                     };
@@ -176,8 +176,8 @@ impl Scanner<'_, '_> {
             }
         }
         if !found {
-            let start = (start_abs - self.base) as usize;
-            let bytes = &self.buf[start..self.pos];
+            let start = (start_abs - self.w.base) as usize;
+            let bytes = &self.w.buf[start..self.pos];
             self.emit.json(&mut self.validator, bytes, None, at)?;
         }
         Ok(())

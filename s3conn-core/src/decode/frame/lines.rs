@@ -23,7 +23,7 @@ impl Scanner<'_, '_> {
             let line_no = self.line;
             let start_abs = self.abs(self.pos);
             let (stop, mut oversize) = self.find_newline(self.limits.max_record_bytes)?;
-            let line_end = stop.unwrap_or(self.end);
+            let line_end = stop.unwrap_or(self.w.end);
             let line_end_abs = self.abs(line_end);
             if oversize.is_none() && line_end - self.anchor > self.limits.max_record_bytes {
                 oversize = Some(self.sample_at(start_abs)?);
@@ -31,7 +31,7 @@ impl Scanner<'_, '_> {
             if let Some(sample) = &mut oversize {
                 sample.truncate((line_end_abs - start_abs) as usize);
             }
-            self.pos = stop.map_or(self.end, |s| s + 1);
+            self.pos = stop.map_or(self.w.end, |s| s + 1);
             self.line += 1;
             if let Some(sample) = oversize {
                 let at = Location {
@@ -42,13 +42,13 @@ impl Scanner<'_, '_> {
                 self.emit.bad(&sample, at, BadReason::TooLarge { limit })?;
             } else {
                 let start = self.anchor;
-                let mut raw_line = &self.buf[start..line_end];
+                let mut raw_line = &self.w.buf[start..line_end];
                 if start_abs == 0 {
                     raw_line = raw_line.strip_prefix(&BOM).unwrap_or(raw_line);
                 }
                 let line = trim(raw_line);
                 if !line.is_empty() {
-                    let lead = (line.as_ptr() as usize) - (self.buf[start..].as_ptr() as usize);
+                    let lead = (line.as_ptr() as usize) - (self.w.buf[start..].as_ptr() as usize);
                     let range = start + lead..start + lead + line.len();
                     let at = Location {
                         line: line_no,
@@ -72,7 +72,7 @@ impl Scanner<'_, '_> {
         expand: &[String],
         at: Location,
     ) -> Step {
-        let line = &self.buf[range.clone()];
+        let line = &self.w.buf[range.clone()];
         let checked = self.validator.validate(line);
         if self.validator.deepest() > self.limits.max_depth as usize {
             let limit = self.limits.max_depth;
@@ -95,12 +95,12 @@ impl Scanner<'_, '_> {
         self.pos = range.start;
         self.anchor = range.start;
         self.line = at.line;
-        let expanded = if self.buf[range.start] == b'[' {
+        let expanded = if self.w.buf[range.start] == b'[' {
             self.expand_array(None)
         } else {
             self.expand_object(expand)
         };
-        self.pos = (resume_abs - self.base) as usize;
+        self.pos = (resume_abs - self.w.base) as usize;
         self.line = next_line;
         expanded
     }

@@ -8,6 +8,7 @@ use memchr::memchr;
 
 use super::emit::{Emitter, Location};
 use super::Item;
+use crate::decode::refill::{Window, READ_CHUNK};
 use crate::decode::{DecodeError, Limits};
 use crate::json::Validator;
 
@@ -28,26 +29,19 @@ impl From<DecodeError> for Halt {
 /// The result of one framing step.
 pub(super) type Step<T = ()> = Result<T, Halt>;
 
-/// Bytes read from the stream at a time (and the buffer's initial size).
-pub(super) const READ_CHUNK: usize = 256 * 1024;
-
 /// The UTF-8 byte-order mark, skipped at the start of an object.
 pub(super) const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 /// The state of one framing pass: the buffer, the positions in it, and where items go.
 pub(super) struct Scanner<'r, 'f> {
-    input: &'r mut dyn Read,
+    /// The input read so far (`w.buf[..w.end]`, `w.buf[0]` at object offset `w.base`).
+    pub(super) w: Window<'r>,
     /// Where items go, and their counts.
     pub(super) emit: Emitter<'f>,
     pub(super) limits: Limits,
-    pub(super) buf: Vec<u8>,
     /// Bytes before `anchor` may be discarded.
     pub(super) anchor: usize,
     pub(super) pos: usize,
-    pub(super) end: usize,
-    pub(super) eof: bool,
-    /// Absolute offset of `buf[0]`.
-    pub(super) base: u64,
     /// 1-based line number at `pos`.
     pub(super) line: u64,
     pub(super) validator: Validator,
@@ -98,15 +92,11 @@ impl<'r, 'f> Scanner<'r, 'f> {
         on_item: &'f mut dyn FnMut(Item<'_>) -> ControlFlow<()>,
     ) -> Self {
         Scanner {
-            input,
+            w: Window::new(input),
             emit: Emitter::new(on_item, limits.max_sample_bytes),
             limits: limits.clone(),
-            buf: vec![0; READ_CHUNK],
             anchor: 0,
             pos: 0,
-            end: 0,
-            eof: false,
-            base: 0,
             line: 1,
             validator: Validator::new(),
         }
@@ -115,7 +105,7 @@ impl<'r, 'f> Scanner<'r, 'f> {
     /// The absolute offset of `buf[idx]`.
     #[inline]
     pub(super) fn abs(&self, idx: usize) -> u64 {
-        self.base + idx as u64
+        self.w.base + idx as u64
     }
 
     /// Where `pos` is: its line and absolute offset.
@@ -129,56 +119,35 @@ impl<'r, 'f> Scanner<'r, 'f> {
 
     /// Reads more input after `end`, dropping bytes before `anchor` first. False at end of input.
     pub(super) fn fill(&mut self) -> Result<bool, DecodeError> {
-        if self.eof {
-            return Ok(false);
+        let filled = self.w.fill(self.anchor)?;
+        self.pos -= filled.shift;
+        self.anchor -= filled.shift;
+        if !filled.more
+            && self.w.buf.len() > 4 * READ_CHUNK
+            && self.w.end - self.anchor < READ_CHUNK
+        {
+            self.w.buf.truncate(READ_CHUNK.max(self.w.end));
+            self.w.buf.shrink_to_fit();
         }
-        if self.anchor > 0 && (self.end == self.buf.len() || self.anchor >= self.buf.len() / 2) {
-            self.buf.copy_within(self.anchor..self.end, 0);
-            self.base += self.anchor as u64;
-            self.pos -= self.anchor;
-            self.end -= self.anchor;
-            self.anchor = 0;
-        }
-        if self.end == self.buf.len() {
-            let grown = (self.buf.len() * 2).max(self.buf.len() + READ_CHUNK);
-            self.buf.resize(grown, 0);
-        }
-        loop {
-            match self.input.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    if self.buf.len() > 4 * READ_CHUNK && self.end - self.anchor < READ_CHUNK {
-                        self.buf.truncate(READ_CHUNK.max(self.end));
-                        self.buf.shrink_to_fit();
-                    }
-                    return Ok(false);
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(DecodeError::from_io(e, self.abs(self.end))),
-            }
-        }
+        Ok(filled.more)
     }
 
     /// Skips whitespace (and a leading byte-order mark); returns the next byte without consuming it.
     #[inline]
     pub(super) fn skip_ws(&mut self, discard: bool) -> Step<Option<u8>> {
         loop {
-            while self.pos < self.end {
-                match self.buf[self.pos] {
+            while self.pos < self.w.end {
+                match self.w.buf[self.pos] {
                     b' ' | b'\t' | b'\r' => self.pos += 1,
                     b'\n' => {
                         self.line += 1;
                         self.pos += 1;
                     }
                     0xEF if self.abs(self.pos) == 0 => {
-                        if self.end < 3 && !self.eof {
+                        if self.w.end < 3 && !self.w.eof {
                             break;
                         }
-                        if self.buf[..self.end].starts_with(&BOM) {
+                        if self.w.buf[..self.w.end].starts_with(&BOM) {
                             self.pos += 3;
                         } else {
                             return Ok(Some(0xEF));
@@ -201,12 +170,14 @@ impl<'r, 'f> Scanner<'r, 'f> {
     /// to be at or after the anchor.
     pub(super) fn sample_at(&mut self, start_abs: u64) -> Result<Vec<u8>, DecodeError> {
         let want = self.limits.max_sample_bytes as u64;
-        while self.abs(self.end).saturating_sub(start_abs) < want && self.fill()? {}
-        let start = start_abs.saturating_sub(self.base) as usize;
+        while self.abs(self.w.end).saturating_sub(start_abs) < want && self.fill()? {}
+        let start = start_abs.saturating_sub(self.w.base) as usize;
         let stop = self
+            .w
             .end
             .min(start.saturating_add(self.limits.max_sample_bytes));
         Ok(self
+            .w
             .buf
             .get(start..stop)
             .map(<[u8]>::to_vec)
@@ -223,19 +194,19 @@ impl<'r, 'f> Scanner<'r, 'f> {
         let mut search_abs = self.abs(self.pos);
         let mut sample = None;
         loop {
-            let from = (search_abs - self.base) as usize;
-            if let Some(k) = memchr(b'\n', &self.buf[from..self.end]) {
+            let from = (search_abs - self.w.base) as usize;
+            if let Some(k) = memchr(b'\n', &self.w.buf[from..self.w.end]) {
                 return Ok((Some(from + k), sample));
             }
-            search_abs = self.abs(self.end);
-            if sample.is_none() && self.end - self.anchor > cap {
+            search_abs = self.abs(self.w.end);
+            if sample.is_none() && self.w.end - self.anchor > cap {
                 // Sampling reads ahead: search what it read before reading more.
                 sample = Some(self.sample_at(self.abs(self.anchor))?);
                 continue;
             }
             if sample.is_some() {
-                self.anchor = self.end;
-                self.pos = self.end;
+                self.anchor = self.w.end;
+                self.pos = self.w.end;
             }
             if !self.fill()? {
                 return Ok((None, sample));

@@ -31,24 +31,27 @@ impl Scanner<'_, '_> {
     pub(super) fn scan_value(&mut self, mut depth: u64, keep: bool) -> Step<Scanned> {
         let at = self.here();
         let start_abs = at.offset;
-        if self.pos >= self.end && !self.fill()? {
+        if self.pos >= self.w.end && !self.fill()? {
             return Ok(Scanned::Failed {
                 sample: Vec::new(),
                 at,
                 reason: BadReason::Truncated,
             });
         }
-        let first = self.buf[self.pos];
+        let first = self.w.buf[self.pos];
         if keep && depth == 0 && matches!(first, b'{' | b'[') {
             // Fast path: the whole value is in the buffer and valid; one pass finds its end,
             // checks it and notes its fields.
             let start = self.pos;
-            if let Some(len) = self.validator.validate_prefix(&self.buf[start..self.end]) {
+            if let Some(len) = self
+                .validator
+                .validate_prefix(&self.w.buf[start..self.w.end])
+            {
                 if len <= self.limits.max_record_bytes
                     && self.validator.deepest() <= self.limits.max_depth as usize
                 {
                     self.line +=
-                        memchr::memchr_iter(b'\n', &self.buf[start..start + len]).count() as u64;
+                        memchr::memchr_iter(b'\n', &self.w.buf[start..start + len]).count() as u64;
                     self.pos = start + len;
                     return Ok(Scanned::Complete {
                         start,
@@ -67,8 +70,8 @@ impl Scanner<'_, '_> {
         let mut newlines = 0u64;
         loop {
             let mut i = self.pos;
-            let end = self.end;
-            let buf = &self.buf;
+            let end = self.w.end;
+            let buf = &self.w.buf;
             let mut done = false;
             if scalar {
                 while i < end {
@@ -157,7 +160,7 @@ impl Scanner<'_, '_> {
             if failure.is_some() {
                 self.anchor = self.pos;
             }
-            if self.pos < self.end {
+            if self.pos < self.w.end {
                 // Sampling read ahead: scan that first.
                 continue;
             }
@@ -185,7 +188,7 @@ impl Scanner<'_, '_> {
                 Scanned::Failed { sample, at, reason }
             }
             None => Scanned::Complete {
-                start: (start_abs - self.base) as usize,
+                start: (start_abs - self.w.base) as usize,
                 at,
                 validated: false,
             },
@@ -200,7 +203,7 @@ impl Scanner<'_, '_> {
                 at,
                 validated: true,
             } => {
-                let bytes = &self.buf[start..self.pos];
+                let bytes = &self.w.buf[start..self.pos];
                 let checked = std::str::from_utf8(bytes)
                     .map_err(|e| SyntaxError::at(bytes, e.valid_up_to(), "invalid UTF-8"));
                 self.emit
@@ -211,7 +214,7 @@ impl Scanner<'_, '_> {
                 at,
                 validated: false,
             } => {
-                let bytes = &self.buf[start..self.pos];
+                let bytes = &self.w.buf[start..self.pos];
                 self.emit.json(&mut self.validator, bytes, list, at)
             }
             Scanned::Failed { sample, at, reason } => self.emit.bad(&sample, at, reason),

@@ -1,14 +1,12 @@
 //! The text framer's buffer over the decompressed stream: one line (or one CSV record, whose
 //! quoted fields may hold newlines) at a time, memory bounded by `max_record_bytes`.
 
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 
 use memchr::{memchr, memchr2};
 
+use crate::decode::refill::Window;
 use crate::decode::DecodeError;
-
-/// Bytes read from the stream at a time (and the buffer's initial size).
-const READ_CHUNK: usize = 256 * 1024;
 
 /// One line or record read.
 #[derive(Debug)]
@@ -33,16 +31,12 @@ pub(super) enum Raw {
 
 /// Reads records from a decompressed stream.
 pub(super) struct RecordReader<'r> {
-    input: &'r mut dyn Read,
-    buf: Vec<u8>,
+    /// The input read so far (`w.buf[..w.end]`, `w.buf[0]` at object offset `w.base`).
+    w: Window<'r>,
     /// Start of the current record (bytes before it may be dropped).
     pos: usize,
     /// End of the current record (after `next`).
     rec_end: usize,
-    end: usize,
-    eof: bool,
-    /// Absolute offset of `buf[0]`.
-    base: u64,
     /// 1-based line of the next record.
     line: u64,
     /// CSV quoting: a `"` opens a quoted part in which newlines do not end the record.
@@ -60,13 +54,9 @@ impl<'r> RecordReader<'r> {
         max_sample: usize,
     ) -> Self {
         RecordReader {
-            input,
-            buf: vec![0; READ_CHUNK],
+            w: Window::new(input),
             pos: 0,
             rec_end: 0,
-            end: 0,
-            eof: false,
-            base: 0,
             line: 1,
             csv,
             max_record,
@@ -76,8 +66,8 @@ impl<'r> RecordReader<'r> {
 
     /// The bytes of the record `next` returned as [`Raw::Record`] (line end and `\r` removed).
     pub(super) fn record(&self) -> &[u8] {
-        let rec = &self.buf[self.pos..self.rec_end];
-        let rec = if self.base == 0 && self.pos == 0 {
+        let rec = &self.w.buf[self.pos..self.rec_end];
+        let rec = if self.w.base == 0 && self.pos == 0 {
             rec.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(rec)
         } else {
             rec
@@ -87,40 +77,16 @@ impl<'r> RecordReader<'r> {
 
     /// Reads more after `end`, dropping the bytes before `pos` first. False at end of input.
     fn fill(&mut self) -> Result<bool, DecodeError> {
-        if self.eof {
-            return Ok(false);
-        }
-        if self.pos > 0 && (self.end == self.buf.len() || self.pos >= self.buf.len() / 2) {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.base += self.pos as u64;
-            self.end -= self.pos;
-            self.rec_end = self.rec_end.saturating_sub(self.pos);
-            self.pos = 0;
-        }
-        if self.end == self.buf.len() {
-            let grown = (self.buf.len() * 2).max(self.buf.len() + READ_CHUNK);
-            self.buf.resize(grown, 0);
-        }
-        loop {
-            match self.input.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(false);
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(DecodeError::from_io(e, self.base + self.end as u64)),
-            }
-        }
+        let filled = self.w.fill(self.pos)?;
+        self.pos -= filled.shift;
+        self.rec_end = self.rec_end.saturating_sub(filled.shift);
+        Ok(filled.more)
     }
 
     /// Where the record from `from` ends (the index of its newline) in `buf[from..end]`,
     /// carrying the CSV quote state; `None` when it does not end there.
     fn find_end(&self, from: usize, quoted: &mut bool) -> Option<usize> {
-        let hay = &self.buf[from..self.end];
+        let hay = &self.w.buf[from..self.w.end];
         if !self.csv {
             return memchr(b'\n', hay).map(|k| from + k);
         }
@@ -140,13 +106,13 @@ impl<'r> RecordReader<'r> {
     /// The next record; `None` at the end of input.
     pub(super) fn next(&mut self) -> Result<Option<Raw>, DecodeError> {
         // Consume the previous record and its newline.
-        if self.rec_end > self.pos || (self.rec_end == self.pos && self.rec_end < self.end) {
-            self.pos = (self.rec_end + 1).min(self.end);
+        if self.rec_end > self.pos || (self.rec_end == self.pos && self.rec_end < self.w.end) {
+            self.pos = (self.rec_end + 1).min(self.w.end);
         }
         let line = self.line;
         let mut quoted = false;
         let mut scan = self.pos;
-        let offset_of = |s: &Self| s.base + s.pos as u64;
+        let offset_of = |s: &Self| s.w.base + s.pos as u64;
         loop {
             if let Some(nl) = self.find_end(scan, &mut quoted) {
                 if nl - self.pos > self.max_record {
@@ -159,16 +125,16 @@ impl<'r> RecordReader<'r> {
                     offset: offset_of(self),
                 }));
             }
-            if self.end - self.pos > self.max_record {
-                return self.too_large(self.end, line, quoted).map(Some);
+            if self.w.end - self.pos > self.max_record {
+                return self.too_large(self.w.end, line, quoted).map(Some);
             }
-            let scanned = self.end - self.pos;
+            let scanned = self.w.end - self.pos;
             if !self.fill()? {
-                if self.pos >= self.end {
-                    self.rec_end = self.end;
+                if self.pos >= self.w.end {
+                    self.rec_end = self.w.end;
                     return Ok(None);
                 }
-                self.rec_end = self.end;
+                self.rec_end = self.w.end;
                 self.line += self.newlines_inside();
                 return Ok(Some(Raw::Record {
                     line,
@@ -184,7 +150,7 @@ impl<'r> RecordReader<'r> {
         if !self.csv {
             return 0;
         }
-        memchr::memchr_iter(b'\n', &self.buf[self.pos..self.rec_end]).count() as u64
+        memchr::memchr_iter(b'\n', &self.w.buf[self.pos..self.rec_end]).count() as u64
     }
 
     /// The record from `pos` is too large: keep its first bytes, skip to its end (searching
@@ -195,12 +161,12 @@ impl<'r> RecordReader<'r> {
         line: u64,
         mut quoted: bool,
     ) -> Result<Raw, DecodeError> {
-        let offset = self.base + self.pos as u64;
-        let stop = self.end.min(self.pos + self.max_sample);
-        let sample = self.buf[self.pos..stop].to_vec();
+        let offset = self.w.base + self.pos as u64;
+        let stop = self.w.end.min(self.pos + self.max_sample);
+        let sample = self.w.buf[self.pos..stop].to_vec();
         let mut lines = 0u64;
         // `scan` may already be a newline found past the limit.
-        if scan < self.end && self.buf[scan] == b'\n' {
+        if scan < self.w.end && self.w.buf[scan] == b'\n' {
             lines += self.count_newlines(self.pos, scan);
             self.rec_end = scan;
             self.line += 1 + lines;
@@ -224,11 +190,11 @@ impl<'r> RecordReader<'r> {
                     offset,
                 });
             }
-            scan = self.end;
+            scan = self.w.end;
             lines += self.count_newlines(self.pos, scan);
             self.pos = scan;
             if !self.fill()? {
-                self.rec_end = self.end;
+                self.rec_end = self.w.end;
                 self.line += lines;
                 return Ok(Raw::TooLarge {
                     sample,
@@ -244,6 +210,6 @@ impl<'r> RecordReader<'r> {
         if !self.csv || from >= to {
             return 0;
         }
-        memchr::memchr_iter(b'\n', &self.buf[from..to]).count() as u64
+        memchr::memchr_iter(b'\n', &self.w.buf[from..to]).count() as u64
     }
 }
