@@ -80,6 +80,17 @@ pub(crate) fn dead_letter(args: &CollectArgs) -> DeadLetterDestination {
     }
 }
 
+/// What the command line sets on every connector's pipeline: drain, receive wait, health rules.
+pub(crate) fn run_settings(args: &CollectArgs, job: &mut ConnectorJob) {
+    let config = job.pipeline_config_mut();
+    config.drain = args.drain;
+    config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
+    config.health = Some(s3conn::HealthRules {
+        delivery_failing_for: Duration::from_secs(args.delivery_failing_for),
+        ..s3conn::HealthRules::for_receive_wait(config.receive_wait)
+    });
+}
+
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -197,13 +208,7 @@ fn collect_one(args: &CollectArgs, config: &Path) -> ExitCode {
                 .map_err(|e| e.to_string())?;
             let (sink, to_stdout) = job_sink(args, &job, config, None)?;
             let sink = crate::test_hooks::with_test_hooks(sink)?;
-            let config = job.pipeline_config_mut();
-            config.drain = args.drain;
-            config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
-            config.health = Some(s3conn::HealthRules {
-                delivery_failing_for: Duration::from_secs(args.delivery_failing_for),
-                ..s3conn::HealthRules::for_receive_wait(config.receive_wait)
-            });
+            run_settings(args, &mut job);
             let pipeline = job.pipeline(sink, &dead_letter(args)).map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
             tokio::spawn(signals(shutdown.clone()));

@@ -98,13 +98,7 @@ async fn run(args: &CollectArgs, configs: &[PathBuf]) -> Result<ExitCode, String
     let mut jobs: Vec<Arc<ConnectorJob>> = Vec::new();
     for path in configs {
         let mut job = supervisor.load(path).await.map_err(|e| e.to_string())?;
-        let config = job.pipeline_config_mut();
-        config.drain = args.drain;
-        config.receive_wait = Duration::from_secs(args.poll_wait.min(20));
-        config.health = Some(s3conn::HealthRules {
-            delivery_failing_for: Duration::from_secs(args.delivery_failing_for),
-            ..s3conn::HealthRules::for_receive_wait(config.receive_wait)
-        });
+        crate::collect::run_settings(args, &mut job);
         let name = job.connector().config().name.clone();
         let (sink, to_stdout) = job_sink(args, &job, path, Some(&file_safe(&name)))?;
         let sink = if to_stdout {

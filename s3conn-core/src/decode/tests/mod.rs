@@ -28,17 +28,10 @@ enum Out {
     },
 }
 
-fn run_with(
-    config: &DecoderConfig,
-    expand: &[&str],
-    data: &[u8],
-    step: usize,
-) -> (Result<DecodeSummary, DecodeError>, Vec<Out>) {
-    let decoder = JsonDecoder::new(config);
-    let expand: Vec<String> = expand.iter().map(|s| s.to_string()).collect();
-    let mut out = Vec::new();
-    let res = decoder.decode(Box::new(Trickle::new(data, step)), &expand, &mut |item| {
-        out.push(match item {
+impl Out {
+    /// The owned form of a decoded item.
+    fn of(item: Item<'_>) -> Out {
+        match item {
             Item::Event {
                 raw,
                 list,
@@ -62,7 +55,21 @@ fn run_with(
                 offset,
                 sample: String::from_utf8_lossy(sample).into_owned(),
             },
-        });
+        }
+    }
+}
+
+fn run_with(
+    config: &DecoderConfig,
+    expand: &[&str],
+    data: &[u8],
+    step: usize,
+) -> (Result<DecodeSummary, DecodeError>, Vec<Out>) {
+    let decoder = JsonDecoder::new(config);
+    let expand: Vec<String> = expand.iter().map(|s| s.to_string()).collect();
+    let mut out = Vec::new();
+    let res = decoder.decode(Box::new(Trickle::new(data, step)), &expand, &mut |item| {
+        out.push(Out::of(item));
         ControlFlow::Continue(())
     });
     (res, out)

@@ -20,43 +20,19 @@ fn run_text_with(
         format,
         &[],
         &mut |item| {
-            out.push(match item {
-                Item::Event {
-                    raw,
-                    fields,
-                    line,
-                    offset,
-                    list,
-                } => {
-                    // The noted fields are the object's keys, in order.
-                    let value: Value = serde_json::from_str(raw).expect("events are JSON");
-                    if let (Some(fields), Value::Object(map)) = (fields, &value) {
-                        let noted: Vec<&str> = fields.iter().map(|f| &raw[f.key.clone()]).collect();
-                        let keys: Vec<&str> = map.keys().map(String::as_str).collect();
-                        let mut sorted = noted.clone();
-                        sorted.sort_unstable();
-                        sorted.dedup();
-                        assert_eq!(sorted, keys, "{raw}");
-                    }
-                    Out::Event {
-                        json: raw.to_owned(),
-                        list: list.map(str::to_owned),
-                        line,
-                        offset,
-                    }
+            if let Item::Event { raw, fields, .. } = &item {
+                // Events are JSON, and the noted fields are the object's keys, in order.
+                let value: Value = serde_json::from_str(raw).expect("events are JSON");
+                if let (Some(fields), Value::Object(map)) = (fields, &value) {
+                    let noted: Vec<&str> = fields.iter().map(|f| &raw[f.key.clone()]).collect();
+                    let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+                    let mut sorted = noted.clone();
+                    sorted.sort_unstable();
+                    sorted.dedup();
+                    assert_eq!(sorted, keys, "{raw}");
                 }
-                Item::Bad {
-                    sample,
-                    line,
-                    offset,
-                    reason,
-                } => Out::Bad {
-                    reason: reason.to_string(),
-                    line,
-                    offset,
-                    sample: String::from_utf8_lossy(sample).into_owned(),
-                },
-            });
+            }
+            out.push(Out::of(item));
             ControlFlow::Continue(())
         },
     );
@@ -83,6 +59,19 @@ fn values(out: &[Out]) -> Vec<Value> {
         .iter()
         .map(|e| serde_json::from_str(e).expect("JSON"))
         .collect()
+}
+
+/// The dead letter at `out[i]`: reason, line, offset and sample.
+fn bad_at(out: &[Out], i: usize) -> (&str, u64, u64, &str) {
+    match out.get(i) {
+        Some(Out::Bad {
+            reason,
+            line,
+            offset,
+            sample,
+        }) => (reason, *line, *offset, sample),
+        _ => panic!("no dead letter at {i}: {out:?}"),
+    }
 }
 
 fn vpc() -> TextFormat {
@@ -154,17 +143,9 @@ fn a_line_with_the_wrong_number_of_fields_is_dead_lettered_with_its_place() {
     let (res, out) = run_text(&vpc(), &auto(), data.as_bytes());
     let summary = res.expect("decodes");
     assert_eq!((summary.frames.events, summary.frames.bad), (3, 1));
-    let Out::Bad {
-        reason,
-        line,
-        offset,
-        sample,
-    } = &out[2]
-    else {
-        panic!("{out:?}")
-    };
+    let (reason, line, offset, sample) = bad_at(&out, 2);
     assert_eq!(reason, "wrong number of fields: expected 14, found 5");
-    assert_eq!((*line, *offset as usize), (4, at));
+    assert_eq!((line, offset as usize), (4, at));
     assert_eq!(sample, short.trim_end());
 }
 
@@ -372,17 +353,9 @@ fn an_over_long_line_hits_the_record_limit_and_the_rest_is_delivered() {
     let (res, out) = run_text(&vpc(), &config, data.as_bytes());
     let summary = res.expect("decodes");
     assert_eq!((summary.frames.events, summary.frames.bad), (4, 1));
-    let Out::Bad {
-        reason,
-        line,
-        offset,
-        sample,
-    } = &out[2]
-    else {
-        panic!("{out:?}")
-    };
+    let (reason, line, offset, sample) = bad_at(&out, 2);
     assert_eq!(reason, "record exceeds the limit of 200 bytes");
-    assert_eq!((*line, *offset as usize), (4, VPC.len()));
+    assert_eq!((line, offset as usize), (4, VPC.len()));
     assert_eq!(sample, "2 1 eni-1 999999");
     let Out::Event { line, .. } = &out[4] else {
         panic!()
