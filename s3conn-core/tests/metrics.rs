@@ -61,18 +61,21 @@ fn config(connector: &str) -> PipelineConfig {
     }
 }
 
+/// A queue notified of each `(key, body)` put in bucket `logs` of a memory store.
+fn notified(objects: &[(&str, &str)]) -> (Arc<MemoryQueue>, Arc<MemoryObjectStore>) {
+    let queue = Arc::new(MemoryQueue::new());
+    let store = Arc::new(MemoryObjectStore::new());
+    for (key, body) in objects {
+        let meta = store.put("logs", key, body.to_string());
+        queue.send(s3_event_body("logs", key, meta.size, meta.etag.as_deref()));
+    }
+    (queue, store)
+}
+
 #[tokio::test]
 async fn a_drain_counts_records_dead_letters_and_normal_outcomes_by_connector() {
     let handle = recorder();
-    let queue = Arc::new(MemoryQueue::new());
-    let store = Arc::new(MemoryObjectStore::new());
-    let meta = store.put("logs", "app/1.json", "{\"n\":1}\n{\"n\":2}\nnot json\n");
-    queue.send(s3_event_body(
-        "logs",
-        "app/1.json",
-        meta.size,
-        meta.etag.as_deref(),
-    ));
+    let (queue, store) = notified(&[("app/1.json", "{\"n\":1}\n{\"n\":2}\nnot json\n")]);
     // Deleted before it was read: acknowledged by design, not a failure.
     queue.send(s3_event_body("logs", "app/deleted.json", 10, None));
     let sink = MemorySink::new();
@@ -167,15 +170,7 @@ impl Sink for Down {
 #[tokio::test]
 async fn sink_failures_count_by_stage_and_class_with_retries_and_kept_reason() {
     let handle = recorder();
-    let queue = Arc::new(MemoryQueue::new());
-    let store = Arc::new(MemoryObjectStore::new());
-    let meta = store.put("logs", "app/1.json", "{\"n\":1}\n");
-    queue.send(s3_event_body(
-        "logs",
-        "app/1.json",
-        meta.size,
-        meta.etag.as_deref(),
-    ));
+    let (queue, store) = notified(&[("app/1.json", "{\"n\":1}\n")]);
     let mut cfg = config("trail-b");
     cfg.sink_retries = 2;
     cfg.object_retries = 0;
