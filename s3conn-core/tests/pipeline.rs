@@ -393,6 +393,8 @@ async fn gone_objects_are_acknowledged_and_truncated_downloads_resume_exactly_on
     let p = s.pipeline(Arc::new(sink.clone()), config);
     let stats = run(&p).await;
     assert_eq!(stats.objects_gone, 1);
+    // Gone before it was read: acknowledged by design, not a failure.
+    assert_eq!(stats.failures_permanent, 0);
     assert!(stats.retries >= 2);
     assert!(s.queue.is_empty());
     assert_eq!(
@@ -491,6 +493,7 @@ async fn overwritten_objects_are_acknowledged_and_access_denied_is_kept() {
     let sink = MemorySink::new();
     let stats = run(&s.pipeline(Arc::new(sink.clone()), drain_config())).await;
     assert_eq!(stats.objects_changed, 1);
+    assert_eq!(stats.failures_permanent, 0, "an overwritten object is no failure");
     assert_eq!(stats.failures_configuration, 1);
     assert_eq!(stats.messages_kept, 1, "access denied keeps the message");
     assert_eq!(stats.messages_acknowledged, 1);

@@ -114,15 +114,16 @@ pub(super) async fn process_object(
                 return Ok(());
             }
             Err(stop) => {
-                if !matches!(stop, Stop::LeaseLost) {
-                    inner.stats.failure(stop.class());
-                }
-                // Gone or overwritten since the notification: acknowledged by design, no failure.
+                // Gone or overwritten since the notification: acknowledged by design, no failure
+                // (counted as `objects_gone` / `objects_changed`).
                 let normal = matches!(
                     stop,
                     Stop::LeaseLost
                         | Stop::Store(StoreError::NotFound(_) | StoreError::PreconditionFailed(_))
                 );
+                if !normal {
+                    inner.stats.failure(stop.class());
+                }
                 // A sink's failures are counted per attempt by `with_retries`.
                 if !normal && !matches!(stop, Stop::Sink(_) | Stop::DeadLetter(_)) {
                     inner.metrics.failure(Stage::Object, stop.class());
