@@ -277,11 +277,10 @@ fn replay_tree(dir: &Path) -> PathBuf {
 }
 
 /// A routed connector configuration for replay (its queue is never used).
+/// A connector file for `replay --config`: no `sqs_queue_url` (replay reads no queue).
 fn replay_config(dir: &Path, extra: &str) -> PathBuf {
     let path = dir.join("connector.toml");
-    let toml = format!(
-        "name = \"archive\"\ntenant = \"acme\"\nsqs_queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/unused\"\n{extra}\n{ROUTES}"
-    );
+    let toml = format!("name = \"archive\"\ntenant = \"acme\"\n{extra}\n{ROUTES}");
     std::fs::write(&path, toml).unwrap();
     path
 }
@@ -325,8 +324,12 @@ fn replay_with_config_routes_each_file_by_its_relative_path() {
     assert_eq!(stats["objects_unmatched_dead_lettered"], 1);
     assert!(stderr.contains("1 unmatched (dead-lettered)"), "{stderr}");
 
-    // `unmatched = "ack"`: nothing dead-lettered, and still a complete run.
-    let config = replay_config(dir.path(), "unmatched = \"ack\"");
+    // `unmatched = "ack"`: nothing dead-lettered, and still a complete run; a queue URL, which
+    // replay does not use, is accepted too.
+    let config = replay_config(
+        dir.path(),
+        "unmatched = \"ack\"\nsqs_queue_url = \"https://sqs.eu-west-1.amazonaws.com/123456789012/q\"",
+    );
     let dead = dir.path().join("dead-ack");
     let out = s3conn()
         .arg("replay")

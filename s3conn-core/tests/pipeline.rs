@@ -493,7 +493,10 @@ async fn overwritten_objects_are_acknowledged_and_access_denied_is_kept() {
     let sink = MemorySink::new();
     let stats = run(&s.pipeline(Arc::new(sink.clone()), drain_config())).await;
     assert_eq!(stats.objects_changed, 1);
-    assert_eq!(stats.failures_permanent, 0, "an overwritten object is no failure");
+    assert_eq!(
+        stats.failures_permanent, 0,
+        "an overwritten object is no failure"
+    );
     assert_eq!(stats.failures_configuration, 1);
     assert_eq!(stats.messages_kept, 1, "access denied keeps the message");
     assert_eq!(stats.messages_acknowledged, 1);

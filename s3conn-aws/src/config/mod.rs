@@ -143,6 +143,29 @@ pub struct ConnectorConfig {
     pub queue_depth_metrics: bool,
 }
 
+/// The queue URL of a connector read by [`ConnectorConfig::from_file_without_queue`] whose file
+/// names none (`{region}` is its region): a well-formed URL of a queue nothing reads.
+pub const NO_QUEUE_URL: &str = "https://sqs.{region}.amazonaws.com/000000000000/s3conn-no-queue";
+
+/// Parses a TOML document into the raw form.
+fn parse_raw(text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
+        line: e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0),
+        message: e.message().to_string(),
+    })
+}
+
+/// Reads a configuration file.
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
 impl ConnectorConfig {
     /// A builder with nothing set.
     pub fn builder() -> ConnectorConfigBuilder {
@@ -151,24 +174,39 @@ impl ConnectorConfig {
 
     /// Parses and validates a TOML document.
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            line: e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(0),
-            message: e.message().to_string(),
-        })?;
-        raw.validate()
+        parse_raw(text)?.validate()
     }
 
     /// Reads, parses and validates a TOML file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        Self::from_toml_str(&text)
+        Self::from_toml_str(&read(path.as_ref())?)
+    }
+
+    /// [`Self::from_toml_str`] for a command that reads no queue (`s3conn replay --config`):
+    /// `sqs_queue_url` may be left out. The connector then names [`NO_QUEUE_URL`] in its region
+    /// (`region`, or `us-east-1`), a queue nothing reads.
+    pub fn from_toml_str_without_queue(text: &str) -> Result<Self, ConfigError> {
+        let mut raw = parse_raw(text)?;
+        if raw
+            .sqs_queue_url
+            .as_deref()
+            .is_none_or(|u| u.trim().is_empty())
+        {
+            let region = raw
+                .region
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
+            raw.sqs_queue_url =
+                Some(NO_QUEUE_URL.replace("{region}", region.unwrap_or("us-east-1")));
+        }
+        raw.validate()
+    }
+
+    /// [`Self::from_file`] for a command that reads no queue (see
+    /// [`Self::from_toml_str_without_queue`]).
+    pub fn from_file_without_queue(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        Self::from_toml_str_without_queue(&read(path.as_ref())?)
     }
 
     /// How objects are decoded (a route's own settings apply on top of these).

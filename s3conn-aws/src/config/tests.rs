@@ -329,3 +329,27 @@ fn doc_example_optional_lines_are_valid() {
     assert_eq!(c.key_prefix.as_deref(), Some("AWSLogs/"));
     assert_eq!(c.sqs_endpoint().as_deref(), Some("http://127.0.0.1:5000"));
 }
+
+#[test]
+fn a_file_for_a_command_without_a_queue_may_leave_the_queue_out() {
+    let text = "name = \"archive\"\nlog_source = \"generic\"\n";
+    let e = ConnectorConfig::from_toml_str(text).expect_err("collect needs a queue");
+    assert!(e.to_string().contains("sqs_queue_url"), "{e}");
+    let c = ConnectorConfig::from_toml_str_without_queue(text).expect("valid without a queue");
+    assert_eq!(c.region, "us-east-1");
+    assert_eq!(
+        c.queue_url.api_url(),
+        NO_QUEUE_URL.replace("{region}", "us-east-1")
+    );
+    let c =
+        ConnectorConfig::from_toml_str_without_queue(&format!("{text}region = \"eu-west-3\"\n"))
+            .expect("valid");
+    assert_eq!(c.region, "eu-west-3");
+    // A queue URL given is taken as it is, and still checked.
+    let c = ConnectorConfig::from_toml_str_without_queue(MINIMAL).expect("valid");
+    assert_eq!(c.region, "eu-west-1");
+    assert!(ConnectorConfig::from_toml_str_without_queue(&format!(
+        "{text}sqs_queue_url = \"not a url\"\n"
+    ))
+    .is_err());
+}

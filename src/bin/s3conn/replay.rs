@@ -25,7 +25,7 @@ pub struct ReplayArgs {
     source: SourceArgs,
     /// Take the log source or `[[routes]]`, `unmatched`, decoding, `log_filters`, key
     /// prefix/suffix, tenant and name from this connector configuration (its queue, bucket and
-    /// credential settings are not used). Routes match each file's path relative to the
+    /// credential settings are not used; `sqs_queue_url` may be left out). Routes match each file's path relative to the
     /// directory given. Records go to its `[sink]` (stdout when it has none).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["source", "source_spec", "file_type", "multiple_logs_per_file", "framing"])]
     config: Option<PathBuf>,
@@ -89,7 +89,8 @@ struct Plan {
 
 /// The plan of `--config FILE`: the connector's sources and settings, not its queue.
 fn plan_from_config(path: &Path, args: &ReplayArgs) -> Result<Plan, String> {
-    let c = ConnectorConfig::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let c = ConnectorConfig::from_file_without_queue(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new(""));
     let router = s3conn::resolve_router(&c, base).map_err(|e| e.to_string())?;
     let filters =
