@@ -25,8 +25,9 @@ pub struct ReplayArgs {
     source: SourceArgs,
     /// Take the log source or `[[routes]]`, `unmatched`, decoding, `log_filters`, key
     /// prefix/suffix, tenant and name from this connector configuration (its queue, bucket and
-    /// credential settings are not used; `sqs_queue_url` may be left out). Routes match each file's path relative to the
-    /// directory given. Records go to its `[sink]` (stdout when it has none).
+    /// credential settings are not used; `sqs_queue_url` may be left out). Routes match each
+    /// file's path relative to the directory given. Records go to its `[sink]` (stdout when it
+    /// has none).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["source", "source_spec", "file_type", "multiple_logs_per_file", "framing"])]
     config: Option<PathBuf>,
     /// Directory for dead-lettered items (NDJSON), created only when something is dead-lettered.
