@@ -63,24 +63,27 @@ pub fn ip(s: Option<&str>) -> Option<&str> {
 /// A dotted-quad IPv4 address written canonically (`10.0.0.1`: four numbers to 255, no leading
 /// zeros): the common case, checked without the general parser. Anything else goes to it.
 fn is_plain_ipv4(b: &[u8]) -> bool {
-    let mut groups = 0;
-    for part in b.split(|&c| c == b'.') {
-        groups += 1;
-        let n = match part {
-            [d @ b'0'..=b'9'] => u16::from(d - b'0'),
-            [d1 @ b'1'..=b'9', rest @ ..]
-                if rest.len() <= 2 && rest.iter().all(u8::is_ascii_digit) =>
-            {
-                rest.iter()
-                    .fold(u16::from(d1 - b'0'), |n, d| n * 10 + u16::from(d - b'0'))
+    // One pass: `dots` dots seen, the current group's value and digit count.
+    let (mut dots, mut n, mut digits) = (0u32, 0u32, 0u32);
+    for &c in b {
+        if c == b'.' {
+            if digits == 0 || dots == 3 {
+                return false;
             }
-            _ => return false,
-        };
-        if groups > 4 || n > 255 {
+            (dots, n, digits) = (dots + 1, 0, 0);
+            continue;
+        }
+        let d = u32::from(c.wrapping_sub(b'0'));
+        // A digit; no leading zero (`0` alone is fine); at most 255.
+        if d > 9 || (digits == 1 && n == 0) {
+            return false;
+        }
+        (n, digits) = (n * 10 + d, digits + 1);
+        if n > 255 {
             return false;
         }
     }
-    groups == 4
+    dots == 3 && digits > 0
 }
 
 /// The method of an HTTP request line (`GET https://example.com:443/ HTTP/1.1` → `GET`).
@@ -181,6 +184,41 @@ mod tests {
         assert_eq!(trim("\u{a0}a\u{a0}"), "a");
         assert_eq!(trim("-"), "-");
         assert_eq!(trim(""), "");
+    }
+
+    #[test]
+    fn plain_ipv4_is_exactly_what_the_ipv4_parser_takes() {
+        // Strings over digits and dots (and a stray byte), from a fixed pseudo-random sequence.
+        let alphabet = b"0123456789...x";
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 17) as usize;
+            let s: String = (0..len)
+                .map(|i| char::from(alphabet[((state >> (i * 3 + 4)) % 14) as usize]))
+                .collect();
+            assert_eq!(
+                is_plain_ipv4(s.as_bytes()),
+                s.parse::<std::net::Ipv4Addr>().is_ok(),
+                "{s:?}"
+            );
+        }
+        // And dotted quads of octets around the limits, with and without leading zeros.
+        let octets = [
+            "0", "00", "1", "01", "9", "10", "99", "100", "255", "256", "0255", "999",
+        ];
+        for a in octets {
+            for b in octets {
+                let s = format!("{a}.{b}.{b}.{a}");
+                assert_eq!(
+                    is_plain_ipv4(s.as_bytes()),
+                    s.parse::<std::net::Ipv4Addr>().is_ok(),
+                    "{s:?}"
+                );
+            }
+        }
     }
 
     #[test]
