@@ -80,14 +80,6 @@ impl TextFramer<'_> {
     }
 }
 
-/// Whether `value` is one of the `absent` texts (no `memcmp` call for these few bytes).
-#[inline]
-fn is_absent(absent: &[String], value: &[u8]) -> bool {
-    absent
-        .iter()
-        .any(|a| a.len() == value.len() && a.bytes().zip(value).all(|(x, &y)| x == y))
-}
-
 impl State<'_, '_> {
     fn run(&mut self, reader: &mut RecordReader<'_>) -> Result<(), Halt> {
         let multiline = self.format.multiline_start.clone();
@@ -201,15 +193,16 @@ impl State<'_, '_> {
             Pick::Bad(reason) => return self.bad(rec, line, offset, reason),
             Pick::Columns(columns) => columns,
         };
-        self.json.begin(rec);
-        for (token, column) in self.tokens.iter().zip(columns) {
-            let value = &text[token.start..token.end];
-            if is_absent(&self.format.absent, value.as_bytes()) {
-                continue;
+        let written = self
+            .json
+            .write(rec, text, columns, &self.tokens, &self.format.absent);
+        let (raw, fields) = match written {
+            Ok(done) => done,
+            Err(e) => {
+                let message = format!("invalid UTF-8 at byte {} of the record", e.valid_up_to());
+                return self.bad(rec, line, offset, BadReason::InvalidText { message });
             }
-            self.json.field(column, value, token.escape);
-        }
-        let (raw, fields) = self.json.finish();
+        };
         self.summary.events += 1;
         match (self.on_item)(Item::Event {
             raw,

@@ -1,14 +1,22 @@
 //! Writing one text record as a JSON object, noting its fields for `Event::parse`.
 
-use super::split::{unescape, Escape};
+use super::split::{unescape, Escape, Token};
 use super::FieldType;
 use crate::json::{any_needs_escape, write_escaped, write_str, FieldSpan, ValueHint};
+
+/// Bytes copied at once on the fast path: a key or a value up to this long is copied as one
+/// fixed-size move (a few register loads and stores, no call), into a canvas with room for it
+/// and from a buffer with this much slack past its end.
+const WINDOW: usize = 32;
 
 /// A field's key, written once as JSON, and its type.
 #[derive(Debug, Clone)]
 pub(super) struct Column {
     /// `,"<key>":`, the key JSON-escaped (the first field of a record skips the comma).
     prefix: String,
+    /// `prefix` then zeros, when it fits in a window (`short`); copied a window at a time.
+    window: [u8; WINDOW + 1],
+    short: bool,
     key_escaped: bool,
     pub(super) kind: FieldType,
 }
@@ -22,8 +30,15 @@ impl Column {
         let key = String::from_utf8_lossy(&key);
         let prefix = format!(",{key}:");
         let key_escaped = prefix.contains('\\');
+        let mut window = [0; WINDOW + 1];
+        let short = prefix.len() <= WINDOW;
+        if let Some(w) = window.get_mut(..prefix.len()) {
+            w.copy_from_slice(prefix.as_bytes());
+        }
         Column {
             prefix,
+            window,
+            short,
             key_escaped,
             kind,
         }
@@ -41,9 +56,122 @@ pub(super) struct JsonRecord {
     plain: bool,
     spans: Vec<FieldSpan>,
     scratch: String,
+    /// The fast path's output: bytes written in windows, checked as UTF-8 once at the end.
+    canvas: Vec<u8>,
+    /// The record's bytes and `WINDOW` bytes of slack, for the fast path's windowed copies.
+    padded: Vec<u8>,
 }
 
 impl JsonRecord {
+    /// The JSON object of the record `rec` (whose text is `text`), its `tokens` named by
+    /// `columns` (a token without its column is left out; one whose text is one of `absent`
+    /// too), and its fields. An error only when the object is not UTF-8 (the record was not).
+    pub(super) fn write(
+        &mut self,
+        rec: &[u8],
+        text: &str,
+        columns: &[Column],
+        tokens: &[Token],
+        absent: &[String],
+    ) -> Result<(&str, &[FieldSpan]), std::str::Utf8Error> {
+        self.begin(rec);
+        if self.plain {
+            return self.plain_fields(rec, columns, tokens, absent);
+        }
+        for (token, column) in tokens.iter().zip(columns) {
+            let value = text.get(token.start..token.end).unwrap_or_default();
+            if !is_absent(absent, value.as_bytes()) {
+                self.field(column, value, token.escape);
+            }
+        }
+        Ok(self.finish())
+    }
+
+    /// [`JsonRecord::write`] of a record with nothing to escape: keys and values are copied a
+    /// window at a time onto `canvas`, and the object checked as UTF-8 once.
+    fn plain_fields(
+        &mut self,
+        rec: &[u8],
+        columns: &[Column],
+        tokens: &[Token],
+        absent: &[String],
+    ) -> Result<(&str, &[FieldSpan]), std::str::Utf8Error> {
+        self.padded.clear();
+        self.padded.extend_from_slice(rec);
+        self.padded.resize(rec.len() + WINDOW, 0);
+        // The object is at most `{`, every key, two quotes a value, the record and `}`; a window
+        // copy writes up to WINDOW bytes past where it starts.
+        let keys: usize = columns.iter().map(|c| c.prefix.len() + 2).sum();
+        let need = keys + rec.len() + 2 + 2 * WINDOW;
+        if self.canvas.len() < need {
+            self.canvas.resize(need, 0);
+        }
+        let (out, record, spans) = (&mut self.canvas[..], &self.padded[..], &mut self.spans);
+        let dash_only = matches!(absent, [a] if a == "-");
+        out[0] = b'{';
+        let mut len = 1;
+        for (token, column) in tokens.iter().zip(columns) {
+            let (start, end) = (token.start, token.end.max(token.start));
+            let vlen = end - start;
+            let gone = if dash_only {
+                vlen == 1 && record[start] == b'-'
+            } else {
+                is_absent(absent, &record[start..end])
+            };
+            if gone {
+                continue;
+            }
+            let skip = usize::from(spans.is_empty());
+            let plen = column.prefix.len() - skip;
+            let key = len + 2 - skip..len + plen - 2;
+            if column.short {
+                out[len..len + WINDOW].copy_from_slice(&column.window[skip..skip + WINDOW]);
+            } else {
+                out[len..len + plen].copy_from_slice(&column.prefix.as_bytes()[skip..]);
+            }
+            len += plen;
+            let value = &record[start..end];
+            let bare = token.escape == Escape::None
+                && match column.kind {
+                    FieldType::Text => false,
+                    FieldType::Integer => is_integer(value),
+                    FieldType::Number => is_number(value),
+                };
+            let value_start = len;
+            if !bare {
+                out[len] = b'"';
+                len += 1;
+            }
+            if vlen <= WINDOW {
+                out[len..len + WINDOW].copy_from_slice(&record[start..start + WINDOW]);
+            } else {
+                out[len..len + vlen].copy_from_slice(value);
+            }
+            len += vlen;
+            let hint = if bare {
+                if column.kind == FieldType::Integer {
+                    ValueHint::Integer
+                } else {
+                    ValueHint::Json
+                }
+            } else {
+                out[len] = b'"';
+                len += 1;
+                ValueHint::PlainString
+            };
+            spans.push(FieldSpan {
+                key,
+                value: value_start..len,
+                key_escaped: column.key_escaped,
+                hint,
+            });
+        }
+        out[len] = b'}';
+        len += 1;
+        let text = std::str::from_utf8(&out[..len])?;
+        Ok((text, spans))
+    }
+
     /// Starts a new object for a record whose text is `record`.
     pub(super) fn begin(&mut self, record: &[u8]) {
         self.plain = !any_needs_escape(record);
@@ -110,6 +238,11 @@ impl JsonRecord {
         self.out.push('}');
         (&self.out, &self.spans)
     }
+}
+
+/// Whether `value` is one of the texts `absent` (`-`).
+pub(super) fn is_absent(absent: &[String], value: &[u8]) -> bool {
+    absent.iter().any(|a| a.as_bytes() == value)
 }
 
 /// `-?(0|[1-9][0-9]*)`, at most 19 digits (an i64 or u64 without loss).
@@ -228,5 +361,65 @@ mod tests {
         assert_eq!(spans[1].hint, ValueHint::PlainString);
         assert_eq!(spans[2].hint, ValueHint::Json);
         assert_eq!(spans[3].hint, ValueHint::Json);
+    }
+
+    /// The object the per-field path writes for `values` as `columns` (absent `-` left out).
+    fn slow(columns: &[Column], values: &[&str]) -> (String, Vec<FieldSpan>) {
+        let mut record = JsonRecord::default();
+        record.begin(b"");
+        for (column, value) in columns.iter().zip(values) {
+            if *value != "-" {
+                record.field(column, value, Escape::None);
+            }
+        }
+        let (text, spans) = record.finish();
+        (text.to_owned(), spans.to_vec())
+    }
+
+    #[test]
+    fn the_windowed_path_writes_what_the_per_field_path_writes() {
+        let long_key = "k".repeat(40);
+        let columns = vec![
+            Column::new("version", FieldType::Integer),
+            Column::new("srcaddr", FieldType::Text),
+            Column::new(&long_key, FieldType::Text),
+            Column::new("bytes", FieldType::Integer),
+            Column::new("ratio", FieldType::Number),
+            Column::new("éclair", FieldType::Text),
+        ];
+        let long_value = "v".repeat(70);
+        let rows: Vec<Vec<&str>> = vec![
+            vec!["2", "10.0.0.1", "x", "123", "1.5", "a"],
+            vec!["-", "-", "-", "-", "-", "-"],
+            vec!["-", "10.0.0.1", &long_value, "007", "1e3", "ünïcode"],
+            vec!["NODATA", "", "y", "18446744073709551615", "x", "-"],
+            vec![
+                "-1",
+                "a b",
+                &long_value,
+                "99999999999999999999",
+                "-0.5",
+                &long_value,
+            ],
+        ];
+        let absent = vec!["-".to_owned()];
+        let mut record = JsonRecord::default();
+        for row in &rows {
+            let text = row.join(" ");
+            let mut tokens = Vec::new();
+            let mut at = 0;
+            for v in row {
+                tokens.push(Token::plain(at, at + v.len()));
+                at += v.len() + 1;
+            }
+            let (fast_text, fast_spans) = record
+                .write(text.as_bytes(), &text, &columns, &tokens, &absent)
+                .expect("UTF-8");
+            let (slow_text, slow_spans) = slow(&columns, row);
+            assert_eq!(fast_text, slow_text, "{row:?}");
+            assert_eq!(fast_spans, slow_spans.as_slice(), "{row:?}");
+            serde_json::from_str::<serde_json::Value>(fast_text).expect("JSON");
+            assert!(record.plain, "the windowed path was taken");
+        }
     }
 }

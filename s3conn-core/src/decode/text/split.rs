@@ -24,7 +24,7 @@ pub(super) struct Token {
 }
 
 impl Token {
-    fn plain(start: usize, end: usize) -> Self {
+    pub(super) fn plain(start: usize, end: usize) -> Self {
         Token {
             start,
             end,
