@@ -45,10 +45,11 @@ impl Column {
     }
 }
 
-/// Builds one record's JSON object; reused from record to record. The object is written into
-/// one `String` (keys pre-escaped, values copied as they are when the record has nothing to
-/// escape), so it is never validated as UTF-8 again; each field's span says what its value is
-/// (a plain string, an integer) so the source reads it without a JSON parser.
+/// Builds one record's JSON object; reused from record to record. Keys are escaped once, when
+/// the columns are made. A record with nothing to escape (the common case) is copied onto a
+/// byte canvas a window at a time and checked as UTF-8 once, whole; any other is written field
+/// by field into a `String`, escaped as needed. Each field's span says what its value is (a
+/// plain string, an integer) so the source reads it without a JSON parser.
 #[derive(Debug, Default)]
 pub(super) struct JsonRecord {
     out: String,
