@@ -324,6 +324,30 @@ impl Shared {
         todo: &mut Vec<(usize, usize)>,
         rejected: &mut [Vec<Rejection>],
     ) -> Option<SinkError> {
+        // Halves of requests the destination found too large (413), sent one after another.
+        let mut later: Vec<Vec<(usize, usize)>> = Vec::new();
+        loop {
+            if let Some(e) = self.settle_request(parts, todo, rejected, &mut later).await {
+                todo.extend(later.drain(..).flatten());
+                return Some(e);
+            }
+            match later.pop() {
+                Some(next) => *todo = next,
+                None => return None,
+            }
+        }
+    }
+
+    /// Sends `todo` as one request until settled. An answer 413 (too large) halves the request:
+    /// the second half goes to `later`, the first is sent at once; a single record too large is
+    /// rejected.
+    async fn settle_request(
+        &self,
+        parts: &[Part],
+        todo: &mut Vec<(usize, usize)>,
+        rejected: &mut [Vec<Rejection>],
+        later: &mut Vec<Vec<(usize, usize)>>,
+    ) -> Option<SinkError> {
         let mut attempt = 0u32;
         loop {
             if let Err(answer) = self
@@ -355,6 +379,28 @@ impl Shared {
                 .client
                 .send(Method::POST, self.encoder.path(), &headers, body)
                 .await;
+            if matches!(&sent, Ok(resp) if resp.status == 413) {
+                if todo.len() > 1 {
+                    let second = todo.split_off(todo.len() / 2);
+                    debug!(
+                        sink = self.encoder.name(),
+                        records = todo.len() + second.len(),
+                        "HTTP 413: sending the request in halves"
+                    );
+                    later.push(second);
+                    continue;
+                }
+                for &(p, i) in todo.iter() {
+                    rejected[p].push(Rejection {
+                        index: parts[p].items[i].0,
+                        reason: "HTTP 413 Payload Too Large for a request of this record alone: \
+                                 larger than the destination accepts"
+                            .to_owned(),
+                    });
+                }
+                todo.clear();
+                return None;
+            }
             let (answer, retry_after) = match sent {
                 Ok(resp) => {
                     let mut answer = self.encoder.answer(&resp, todo.len());

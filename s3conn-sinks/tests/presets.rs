@@ -157,6 +157,55 @@ async fn a_4xx_dead_letters_the_batch_with_an_excerpt_and_401_is_a_configuration
 }
 
 #[tokio::test]
+async fn a_request_too_large_is_sent_in_halves_and_a_record_too_large_alone_is_rejected() {
+    // The destination takes at most two records a request.
+    let server = HttpServer::start(|r, _| {
+        if lines(r).len() > 2 {
+            Reply::json(413, r#"{"error":"request entity too large"}"#)
+        } else {
+            Reply::json(200, "{}")
+        }
+    })
+    .await
+    .unwrap();
+    let sink = HttpSink::new(settings(&server.url), Arc::new(Ndjson)).unwrap();
+    let batch = sample_records("r", 5);
+    sink.deliver(&batch).await.expect("delivered in halves");
+    let accepted: Vec<Value> = server
+        .requests()
+        .iter()
+        .map(lines)
+        .filter(|l| l.len() <= 2)
+        .flatten()
+        .collect();
+    let mut ids: Vec<String> = accepted
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort_unstable();
+    let mut want: Vec<String> = batch.iter().map(|r| r.id()).collect();
+    want.sort_unstable();
+    assert_eq!(ids, want, "every record once, none lost, none twice");
+
+    // A destination that takes no request at all: each record is tried alone, then rejected.
+    let server = HttpServer::start(|_, _| Reply::json(413, "{}"))
+        .await
+        .unwrap();
+    let sink = HttpSink::new(settings(&server.url), Arc::new(Ndjson)).unwrap();
+    match sink.deliver(&batch).await {
+        Err(SinkError::PartlyRejected(r)) => {
+            let mut indices: Vec<usize> = r.iter().map(|r| r.index).collect();
+            indices.sort_unstable();
+            assert_eq!(indices, [0, 1, 2, 3, 4]);
+            assert!(r[0].reason.contains("HTTP 413"), "{}", r[0].reason);
+        }
+        other => panic!("{other:?}"),
+    }
+    // 5 → 2 + 3 → 1 + 1 + 1 + 2 → 1 + 1: nine requests.
+    assert_eq!(server.requests().len(), 9);
+}
+
+#[tokio::test]
 async fn retryable_statuses_are_retried_honouring_retry_after_then_reported_retryable() {
     let server = HttpServer::start(|_, n| match n {
         0 => Reply {
