@@ -467,6 +467,23 @@ fn a_stray_invalid_byte_costs_its_line_only() {
 }
 
 #[test]
+fn an_invalid_byte_in_a_field_no_column_takes_still_costs_its_line() {
+    // The ELB list has 4 columns and extra fields are ignored: the bad byte is in the 5th.
+    let mut data = b"2015-05-13T23:39:43Z my-lb 10.0.0.1:2817 GET extra-\xff\n".to_vec();
+    data.extend_from_slice(b"2015-05-13T23:39:44Z my-lb 10.0.0.1:2817 GET extra\n");
+    let (res, out) = run_text(&alb(), &auto(), &data);
+    assert_eq!(res.expect("decodes").frames.events, 1);
+    assert_eq!(
+        bads(&out),
+        vec![(
+            "unreadable text record: invalid UTF-8 at byte 51 of the record".to_owned(),
+            1
+        )]
+    );
+    assert_eq!(values(&out)[0]["request"], "GET");
+}
+
+#[test]
 fn an_empty_object_has_no_events_and_no_header_error() {
     for data in [&b""[..], b"\n\n", b"\xEF\xBB\xBF"] {
         let (res, out) = run_text(&vpc(), &auto(), data);

@@ -73,14 +73,20 @@ impl ColumnSet {
         }
     }
 
-    /// What the record `text`, split into `tokens`, is.
+    /// What the record `rec`, split into `tokens`, is. Its bytes are read as text only where a
+    /// header, a directive or an error needs it (an event's are checked as it is written).
     pub(super) fn pick(
         &mut self,
         format: &TextFormat,
-        text: &str,
+        rec: &[u8],
         tokens: &[Token],
     ) -> Result<Pick<'_>, DecodeError> {
-        if matches!(self, ColumnSet::AwaitFields | ColumnSet::Fields(_)) && text.starts_with('#') {
+        let directive = rec.first() == Some(&b'#');
+        if directive && matches!(self, ColumnSet::AwaitFields | ColumnSet::Fields(_)) {
+            let text = match text_of(rec) {
+                Ok(text) => text,
+                Err(reason) => return Ok(Pick::Bad(reason)),
+            };
             if let Some(fields) = text.strip_prefix("#Fields:") {
                 let columns = fields
                     .split_ascii_whitespace()
@@ -91,25 +97,39 @@ impl ColumnSet {
             return Ok(Pick::Skip);
         }
         match self {
-            ColumnSet::AwaitFields => Err(DecodeError::MissingHeader {
-                format: format.name.clone(),
-                header: "#Fields: header".to_owned(),
-                found: format!("a record before any #Fields: line: {}", quote(text)),
-            }),
+            ColumnSet::AwaitFields => match text_of(rec) {
+                Err(reason) => Ok(Pick::Bad(reason)),
+                Ok(text) => Err(DecodeError::MissingHeader {
+                    format: format.name.clone(),
+                    header: "#Fields: header".to_owned(),
+                    found: format!("a record before any #Fields: line: {}", quote(text)),
+                }),
+            },
             ColumnSet::AwaitHeader => {
+                let text = match text_of(rec) {
+                    Ok(text) => text,
+                    Err(reason) => return Ok(Pick::Bad(reason)),
+                };
                 *self = header(format, text, tokens)?;
                 Ok(Pick::Skip)
             }
             ColumnSet::Header { columns, line } => {
-                if text == line {
+                if rec == line.as_bytes() {
                     return Ok(Pick::Skip);
                 }
                 Ok(exact(columns, tokens.len()))
             }
             ColumnSet::Fields(columns) => Ok(exact(columns, tokens.len())),
-            ColumnSet::Fixed(variants) => Ok(fixed(format, variants, text, tokens)),
+            ColumnSet::Fixed(variants) => Ok(fixed(format, variants, rec, tokens)),
         }
     }
+}
+
+/// The record's text, or why it is not text.
+pub(super) fn text_of(rec: &[u8]) -> Result<&str, BadReason> {
+    std::str::from_utf8(rec).map_err(|e| BadReason::InvalidText {
+        message: format!("invalid UTF-8 at byte {} of the record", e.valid_up_to()),
+    })
 }
 
 /// Columns that need exactly as many fields.
@@ -128,14 +148,17 @@ fn exact(columns: &[Column], found: usize) -> Pick<'_> {
 fn fixed<'c>(
     format: &TextFormat,
     variants: &'c [FixedVariant],
-    text: &str,
+    rec: &[u8],
     tokens: &[Token],
 ) -> Pick<'c> {
     let found = tokens.len();
-    let first = tokens.first().map_or("", |t| &text[t.start..t.end]);
+    let first = tokens
+        .first()
+        .and_then(|t| rec.get(t.start..t.end))
+        .unwrap_or_default();
     let mut expected = None;
     for v in variants {
-        if !v.first_values.is_empty() && !v.first_values.iter().any(|f| f == first) {
+        if !v.first_values.is_empty() && !v.first_values.iter().any(|f| f.as_bytes() == first) {
             continue;
         }
         let max = v.columns.len();
@@ -157,7 +180,7 @@ fn fixed<'c>(
             message: format!(
                 "no field list of {} starts with {}",
                 format.name,
-                quote(first)
+                quote(&String::from_utf8_lossy(first))
             ),
         }),
     }

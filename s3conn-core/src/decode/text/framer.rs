@@ -177,17 +177,10 @@ impl State<'_, '_> {
         if rec.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let text = match std::str::from_utf8(rec) {
-            Ok(text) => text,
-            Err(e) => {
-                let message = format!("invalid UTF-8 at byte {} of the record", e.valid_up_to());
-                return self.bad(rec, line, offset, BadReason::InvalidText { message });
-            }
-        };
         if let Err(message) = split(self.format.split, rec, &mut self.tokens) {
             return self.bad(rec, line, offset, BadReason::InvalidText { message });
         }
-        let pick = self.columns.pick(self.format, text, &self.tokens)?;
+        let pick = self.columns.pick(self.format, rec, &self.tokens)?;
         let columns = match pick {
             Pick::Skip => return Ok(()),
             Pick::Bad(reason) => return self.bad(rec, line, offset, reason),
@@ -195,13 +188,10 @@ impl State<'_, '_> {
         };
         let written = self
             .json
-            .write(rec, text, columns, &self.tokens, &self.format.absent);
+            .write(rec, columns, &self.tokens, &self.format.absent);
         let (raw, fields) = match written {
             Ok(done) => done,
-            Err(e) => {
-                let message = format!("invalid UTF-8 at byte {} of the record", e.valid_up_to());
-                return self.bad(rec, line, offset, BadReason::InvalidText { message });
-            }
+            Err(reason) => return self.bad(rec, line, offset, reason),
         };
         self.summary.events += 1;
         match (self.on_item)(Item::Event {

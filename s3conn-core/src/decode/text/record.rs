@@ -1,7 +1,9 @@
 //! Writing one text record as a JSON object, noting its fields for `Event::parse`.
 
+use super::columns::text_of;
 use super::split::{unescape, Escape, Token};
 use super::FieldType;
+use crate::decode::BadReason;
 use crate::json::{any_needs_escape, write_escaped, write_str, FieldSpan, ValueHint};
 
 /// Bytes copied at once on the fast path: a key or a value up to this long is copied as one
@@ -64,21 +66,32 @@ pub(super) struct JsonRecord {
 }
 
 impl JsonRecord {
-    /// The JSON object of the record `rec` (whose text is `text`), its `tokens` named by
-    /// `columns` (a token without its column is left out; one whose text is one of `absent`
-    /// too), and its fields. An error only when the object is not UTF-8 (the record was not).
+    /// The JSON object of the record `rec`, its `tokens` named by `columns` (a token without
+    /// its column is left out; one whose text is one of `absent` too), and its fields. An error
+    /// when the record is not UTF-8: checked once, on the object when every token is in it,
+    /// else on the record.
     pub(super) fn write(
         &mut self,
         rec: &[u8],
-        text: &str,
         columns: &[Column],
         tokens: &[Token],
         absent: &[String],
-    ) -> Result<(&str, &[FieldSpan]), std::str::Utf8Error> {
+    ) -> Result<(&str, &[FieldSpan]), BadReason> {
         self.begin(rec);
-        if self.plain {
-            return self.plain_fields(rec, columns, tokens, absent);
+        if self.plain && tokens.len() <= columns.len() {
+            // Every byte of the record outside its tokens is an ASCII delimiter, and absent
+            // values are ASCII too: the object is UTF-8 exactly when the record is.
+            return match self.plain_fields(rec, columns, tokens, absent) {
+                Ok(done) => Ok(done),
+                Err(_) => Err(match text_of(rec) {
+                    Err(reason) => reason,
+                    Ok(_) => BadReason::InvalidText {
+                        message: "the record's JSON object is not UTF-8".to_owned(),
+                    },
+                }),
+            };
         }
+        let text = text_of(rec)?;
         for (token, column) in tokens.iter().zip(columns) {
             let value = text.get(token.start..token.end).unwrap_or_default();
             if !is_absent(absent, value.as_bytes()) {
@@ -414,7 +427,7 @@ mod tests {
                 at += v.len() + 1;
             }
             let (fast_text, fast_spans) = record
-                .write(text.as_bytes(), &text, &columns, &tokens, &absent)
+                .write(text.as_bytes(), &columns, &tokens, &absent)
                 .expect("UTF-8");
             let (slow_text, slow_spans) = slow(&columns, row);
             assert_eq!(fast_text, slow_text, "{row:?}");
