@@ -92,6 +92,30 @@ impl ConnectorJob {
                 path: path.to_path_buf(),
                 source,
             })?;
+        Self::from_config_at(config, path, http).await
+    }
+
+    /// [`Self::from_config_file`] for a job that reads no queue (a backfill): the file may leave
+    /// `sqs_queue_url` out (see [`ConnectorConfig::from_file_without_queue`]).
+    pub async fn from_config_file_without_queue(
+        path: impl AsRef<Path>,
+    ) -> Result<Self, ConnectorJobError> {
+        let path = path.as_ref();
+        let config = ConnectorConfig::from_file_without_queue(path).map_err(|source| {
+            ConnectorJobError::Config {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+        Self::from_config_at(config, path, None).await
+    }
+
+    /// The job of `config`, read from the file at `path` (spec paths are relative to it).
+    async fn from_config_at(
+        config: ConnectorConfig,
+        path: &Path,
+        http: Option<SharedHttpClient>,
+    ) -> Result<Self, ConnectorJobError> {
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let router = resolve_router(&config, &base)?;
         let connector = match http {

@@ -28,7 +28,7 @@ use crate::summary::collect_status;
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
     /// The connector configuration (TOML): credentials, source, filters, sink settings. Its queue
-    /// is not used unless --to-queue names it.
+    /// is not used (`sqs_queue_url` may be left out); --to-queue names the queue to fill.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
     /// The bucket to list.
@@ -199,7 +199,7 @@ fn run(args: BackfillArgs) -> Result<ExitCode, Failure> {
         .build()
         .map_err(|e| usage(format!("cannot start the runtime: {e}")))?;
     rt.block_on(async move {
-        let mut job = ConnectorJob::from_config_file(&args.config)
+        let mut job = ConnectorJob::from_config_file_without_queue(&args.config)
             .await
             .map_err(usage)?;
         let resumed = checkpoint.current().clone();
