@@ -73,6 +73,16 @@ pub enum Split {
     },
 }
 
+impl Split {
+    /// Whether every byte it cuts on is ASCII (then a record's bytes outside its fields are).
+    pub(crate) fn ascii_delimiters(self) -> bool {
+        match self {
+            Split::Delimited { delimiter } | Split::Csv { delimiter } => delimiter.is_ascii(),
+            Split::Quoted => true,
+        }
+    }
+}
+
 /// Which field list a record of a fixed-list format uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variant {

@@ -186,9 +186,13 @@ impl State<'_, '_> {
             Pick::Bad(reason) => return self.bad(rec, line, offset, reason),
             Pick::Columns(columns) => columns,
         };
-        let written = self
-            .json
-            .write(rec, columns, &self.tokens, &self.format.absent);
+        let written = self.json.write(
+            rec,
+            self.format.split,
+            columns,
+            &self.tokens,
+            &self.format.absent,
+        );
         let (raw, fields) = match written {
             Ok(done) => done,
             Err(reason) => return self.bad(rec, line, offset, reason),

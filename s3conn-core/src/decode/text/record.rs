@@ -2,7 +2,7 @@
 
 use super::columns::text_of;
 use super::split::{unescape, Escape, Token};
-use super::FieldType;
+use super::{FieldType, Split};
 use crate::decode::BadReason;
 use crate::json::{any_needs_escape, write_escaped, write_str, FieldSpan, ValueHint};
 
@@ -66,21 +66,22 @@ pub(super) struct JsonRecord {
 }
 
 impl JsonRecord {
-    /// The JSON object of the record `rec`, its `tokens` named by `columns` (a token without
-    /// its column is left out; one whose text is one of `absent` too), and its fields. An error
-    /// when the record is not UTF-8: checked once, on the object when every token is in it,
-    /// else on the record.
+    /// The JSON object of the record `rec` (cut by `split` into `tokens`, named by `columns`: a
+    /// token without its column is left out, one whose text is one of `absent` too), and its
+    /// fields. An error when the record is not UTF-8: checked once, on the object when every
+    /// byte not in it is an ASCII delimiter, else on the record.
     pub(super) fn write(
         &mut self,
         rec: &[u8],
+        split: Split,
         columns: &[Column],
         tokens: &[Token],
         absent: &[String],
     ) -> Result<(&str, &[FieldSpan]), BadReason> {
         self.begin(rec);
-        if self.plain && tokens.len() <= columns.len() {
+        if self.plain && tokens.len() <= columns.len() && split.ascii_delimiters() {
             // Every byte of the record outside its tokens is an ASCII delimiter, and absent
-            // values are ASCII too: the object is UTF-8 exactly when the record is.
+            // values are UTF-8 strings: the object is UTF-8 exactly when the record is.
             return match self.plain_fields(rec, columns, tokens, absent) {
                 Ok(done) => Ok(done),
                 Err(_) => Err(match text_of(rec) {
@@ -427,7 +428,13 @@ mod tests {
                 at += v.len() + 1;
             }
             let (fast_text, fast_spans) = record
-                .write(text.as_bytes(), &columns, &tokens, &absent)
+                .write(
+                    text.as_bytes(),
+                    Split::Delimited { delimiter: b' ' },
+                    &columns,
+                    &tokens,
+                    &absent,
+                )
                 .expect("UTF-8");
             let (slow_text, slow_spans) = slow(&columns, row);
             assert_eq!(fast_text, slow_text, "{row:?}");
@@ -435,5 +442,36 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(fast_text).expect("JSON");
             assert!(record.plain, "the windowed path was taken");
         }
+    }
+
+    #[test]
+    fn a_record_cut_on_a_non_ascii_byte_is_checked_whole() {
+        // Both fields are UTF-8; the record, with its 0xA0 delimiter, is not.
+        let columns = vec![
+            Column::new("a", FieldType::Text),
+            Column::new("b", FieldType::Text),
+        ];
+        let tokens = vec![Token::plain(0, 1), Token::plain(2, 3)];
+        let mut record = JsonRecord::default();
+        let err = record
+            .write(
+                b"x\xa0y",
+                Split::Delimited { delimiter: 0xa0 },
+                &columns,
+                &tokens,
+                &[],
+            )
+            .expect_err("not UTF-8");
+        assert!(err.to_string().contains("invalid UTF-8 at byte 1"), "{err}");
+        let (text, _) = record
+            .write(
+                b"x y",
+                Split::Delimited { delimiter: b' ' },
+                &columns,
+                &tokens,
+                &[],
+            )
+            .expect("UTF-8");
+        assert_eq!(text, r#"{"a":"x","b":"y"}"#);
     }
 }
