@@ -87,12 +87,7 @@ impl ConnectorJob {
         http: Option<SharedHttpClient>,
     ) -> Result<Self, ConnectorJobError> {
         let path = path.as_ref();
-        let config =
-            ConnectorConfig::from_file(path).map_err(|source| ConnectorJobError::Config {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        Self::from_config_at(config, path, http).await
+        Self::from_loaded(ConnectorConfig::from_file(path), path, http).await
     }
 
     /// [`Self::from_config_file`] for a job that reads no queue (a backfill): the file may leave
@@ -101,31 +96,28 @@ impl ConnectorJob {
         path: impl AsRef<Path>,
     ) -> Result<Self, ConnectorJobError> {
         let path = path.as_ref();
-        let config = ConnectorConfig::from_file_without_queue(path).map_err(|source| {
-            ConnectorJobError::Config {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?;
-        Self::from_config_at(config, path, None).await
+        Self::from_loaded(ConnectorConfig::from_file_without_queue(path), path, None).await
     }
 
-    /// The job of `config`, read from the file at `path` (spec paths are relative to it).
-    async fn from_config_at(
-        config: ConnectorConfig,
+    /// The job of the configuration `loaded` from the file at `path` (spec paths are relative
+    /// to it).
+    async fn from_loaded(
+        loaded: Result<ConnectorConfig, ConfigError>,
         path: &Path,
         http: Option<SharedHttpClient>,
     ) -> Result<Self, ConnectorJobError> {
+        let config_error = |source| ConnectorJobError::Config {
+            path: path.to_path_buf(),
+            source,
+        };
+        let config = loaded.map_err(config_error)?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let router = resolve_router(&config, &base)?;
         let connector = match http {
             Some(http) => Connector::on_http_client(config, http).await,
             None => Connector::new(config).await,
         }
-        .map_err(|source| ConnectorJobError::Config {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        .map_err(config_error)?;
         Ok(Self::with_router(connector, router))
     }
 

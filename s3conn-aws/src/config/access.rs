@@ -6,6 +6,7 @@
 //! `session_token`), the role (`role_arn`, `role_external_id`, `role_session_name`) and `region`.
 //! A table that sets only `role_arn` assumes that role with the top-level keys.
 
+use super::validate::non_empty;
 use serde::Deserialize;
 
 use super::error::{invalid, ConfigError};
@@ -76,11 +77,6 @@ pub(super) struct TopLevel<'a> {
     pub(super) credentials: &'a CredentialsConfig,
     pub(super) role: Option<RoleConfig>,
     pub(super) region: &'a str,
-}
-
-/// A trimmed value, or `None` when unset or blank.
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 /// A role ARN as written in `field`: an IAM role ARN.

@@ -187,18 +187,10 @@ impl ConnectorConfig {
     /// (`region`, or `us-east-1`), a queue nothing reads.
     pub fn from_toml_str_without_queue(text: &str) -> Result<Self, ConfigError> {
         let mut raw = parse_raw(text)?;
-        if raw
-            .sqs_queue_url
-            .as_deref()
-            .is_none_or(|u| u.trim().is_empty())
-        {
-            let region = raw
-                .region
-                .as_deref()
-                .map(str::trim)
-                .filter(|r| !r.is_empty());
+        if validate::non_empty(raw.sqs_queue_url.clone()).is_none() {
+            let region = validate::non_empty(raw.region.clone());
             raw.sqs_queue_url =
-                Some(NO_QUEUE_URL.replace("{region}", region.unwrap_or("us-east-1")));
+                Some(NO_QUEUE_URL.replace("{region}", region.as_deref().unwrap_or("us-east-1")));
         }
         raw.validate()
     }

@@ -137,7 +137,7 @@ impl RawConfig {
 }
 
 /// A trimmed value, or `None` when unset or blank.
-fn non_empty(s: Option<String>) -> Option<String> {
+pub(super) fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 

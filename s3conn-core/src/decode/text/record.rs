@@ -16,14 +16,27 @@ const WINDOW: usize = 32;
 pub(super) struct Column {
     /// `,"<key>":`, the key JSON-escaped (the first field of a record skips the comma).
     prefix: String,
-    /// `prefix` then zeros, when it fits in a window (`short`); copied a window at a time.
+    /// `prefix` then zeros, when it fits in a window; copied a window at a time.
     window: [u8; WINDOW + 1],
-    short: bool,
     key_escaped: bool,
     pub(super) kind: FieldType,
 }
 
 impl Column {
+    /// The hint of `value` when it is written bare, as a JSON number (an integer or number
+    /// column, a value of that grammar, not unescaped); `None` when it is written as a string.
+    #[inline(always)]
+    fn bare_hint(&self, value: &[u8], escape: Escape) -> Option<ValueHint> {
+        if escape != Escape::None {
+            return None;
+        }
+        match self.kind {
+            FieldType::Text => None,
+            FieldType::Integer => is_integer(value).then_some(ValueHint::Integer),
+            FieldType::Number => is_number(value).then_some(ValueHint::Json),
+        }
+    }
+
     /// The column `name` of type `kind`.
     pub(super) fn new(name: &str, kind: FieldType) -> Self {
         let mut key = Vec::with_capacity(name.len() + 2);
@@ -33,14 +46,12 @@ impl Column {
         let prefix = format!(",{key}:");
         let key_escaped = prefix.contains('\\');
         let mut window = [0; WINDOW + 1];
-        let short = prefix.len() <= WINDOW;
         if let Some(w) = window.get_mut(..prefix.len()) {
             w.copy_from_slice(prefix.as_bytes());
         }
         Column {
             prefix,
             window,
-            short,
             key_escaped,
             kind,
         }
@@ -139,21 +150,16 @@ impl JsonRecord {
             let skip = usize::from(spans.is_empty());
             let plen = column.prefix.len() - skip;
             let key = len + 2 - skip..len + plen - 2;
-            if column.short {
+            if column.prefix.len() <= WINDOW {
                 out[len..len + WINDOW].copy_from_slice(&column.window[skip..skip + WINDOW]);
             } else {
                 out[len..len + plen].copy_from_slice(&column.prefix.as_bytes()[skip..]);
             }
             len += plen;
             let value = &record[start..end];
-            let bare = token.escape == Escape::None
-                && match column.kind {
-                    FieldType::Text => false,
-                    FieldType::Integer => is_integer(value),
-                    FieldType::Number => is_number(value),
-                };
+            let bare = column.bare_hint(value, token.escape);
             let value_start = len;
-            if !bare {
+            if bare.is_none() {
                 out[len] = b'"';
                 len += 1;
             }
@@ -163,16 +169,13 @@ impl JsonRecord {
                 out[len..len + vlen].copy_from_slice(value);
             }
             len += vlen;
-            let hint = if bare {
-                if column.kind == FieldType::Integer {
-                    ValueHint::Integer
-                } else {
-                    ValueHint::Json
+            let hint = match bare {
+                Some(hint) => hint,
+                None => {
+                    out[len] = b'"';
+                    len += 1;
+                    ValueHint::PlainString
                 }
-            } else {
-                out[len] = b'"';
-                len += 1;
-                ValueHint::PlainString
             };
             spans.push(FieldSpan {
                 key,
@@ -208,18 +211,9 @@ impl JsonRecord {
         self.out.push_str(prefix);
         let value_start = self.out.len();
         let key = key_start..value_start - 2;
-        let numeric = match column.kind {
-            FieldType::Text => false,
-            FieldType::Integer => is_integer(text.as_bytes()),
-            FieldType::Number => is_number(text.as_bytes()),
-        };
-        let hint = if numeric && escape == Escape::None {
+        let hint = if let Some(hint) = column.bare_hint(text.as_bytes(), escape) {
             self.out.push_str(text);
-            if column.kind == FieldType::Integer {
-                ValueHint::Integer
-            } else {
-                ValueHint::Json
-            }
+            hint
         } else {
             self.out.push('"');
             let escaped = if self.plain {
