@@ -7,20 +7,29 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
+/// Whether any byte of `block` must be escaped, without branches (vectorized).
+#[inline(always)]
+fn block_needs_escape(block: &[u8; 16]) -> bool {
+    let mut hit = false;
+    for &b in block {
+        hit |= needs_escape(b);
+    }
+    hit
+}
+
 /// Whether any byte of `bytes` must be escaped; branch-free over 16-byte blocks.
 #[inline]
 pub(crate) fn any_needs_escape(bytes: &[u8]) -> bool {
-    let mut blocks = bytes.chunks_exact(16);
-    for block in &mut blocks {
-        let mut hit = false;
-        for &b in block {
-            hit |= needs_escape(b);
-        }
-        if hit {
-            return true;
-        }
+    let (blocks, rest) = bytes.as_chunks::<16>();
+    if blocks.iter().any(block_needs_escape) {
+        return true;
     }
-    blocks.remainder().iter().any(|&b| needs_escape(b))
+    match bytes.last_chunk::<16>() {
+        // The last 16 bytes as one more block (overlapping blocks already read) instead of
+        // the remainder byte by byte.
+        Some(last) if !rest.is_empty() => block_needs_escape(last),
+        _ => rest.iter().any(|&b| needs_escape(b)),
+    }
 }
 
 /// Appends `s` as a JSON string literal, escaped byte for byte as `serde_json` escapes it.
@@ -170,6 +179,26 @@ mod tests {
                 serde_json::to_string(s).unwrap()
             );
         }
+    }
+
+    #[test]
+    fn any_needs_escape_sees_each_position_of_blocks_and_tails() {
+        for len in 0..70 {
+            let plain = vec![b'a'; len];
+            assert!(!any_needs_escape(&plain), "len {len}");
+            for at in 0..len {
+                for bad in [b'"', b'\\', b'\n', 0x1f] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = bad;
+                    assert!(any_needs_escape(&bytes), "len {len}, byte {bad} at {at}");
+                }
+            }
+        }
+        // Bytes from 0x20 up (UTF-8 included) need no escape but `"` and `\`.
+        let all: Vec<u8> = (0x20..=0xffu8)
+            .filter(|b| !matches!(b, b'"' | b'\\'))
+            .collect();
+        assert!(!any_needs_escape(&all));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub(super) struct Column {
     /// `,"<key>":`, the key JSON-escaped (the first field of a record skips the comma).
     prefix: String,
     /// `prefix` then zeros, when it fits in a window; copied a window at a time.
-    window: [u8; WINDOW + 1],
+    window: [u8; WINDOW],
     key_escaped: bool,
     pub(super) kind: FieldType,
 }
@@ -45,7 +45,7 @@ impl Column {
         let key = String::from_utf8_lossy(&key);
         let prefix = format!(",{key}:");
         let key_escaped = prefix.contains('\\');
-        let mut window = [0; WINDOW + 1];
+        let mut window = [0; WINDOW];
         if let Some(w) = window.get_mut(..prefix.len()) {
             w.copy_from_slice(prefix.as_bytes());
         }
@@ -126,16 +126,17 @@ impl JsonRecord {
         self.padded.extend_from_slice(rec);
         self.padded.resize(rec.len() + WINDOW, 0);
         // The object is at most `{`, every key, two quotes a value, the record and `}`; a window
-        // copy writes up to WINDOW bytes past where it starts.
-        let keys: usize = columns.iter().map(|c| c.prefix.len() + 2).sum();
-        let need = keys + rec.len() + 2 + 2 * WINDOW;
+        // copy writes up to WINDOW bytes past where it starts. Keys are counted as a window
+        // each; a longer one makes room for its excess when it comes.
+        let mut need = rec.len() + 2 + 2 * WINDOW + columns.len() * (WINDOW + 2);
         if self.canvas.len() < need {
             self.canvas.resize(need, 0);
         }
-        let (out, record, spans) = (&mut self.canvas[..], &self.padded[..], &mut self.spans);
+        let (out, record, spans) = (&mut self.canvas, &self.padded[..], &mut self.spans);
         let dash_only = matches!(absent, [a] if a == "-");
-        out[0] = b'{';
-        let mut len = 1;
+        // Every key is written with its comma, the first one too: its comma lands on byte 0,
+        // which becomes the `{` at the end.
+        let mut len = 0;
         for (token, column) in tokens.iter().zip(columns) {
             let (start, end) = (token.start, token.end.max(token.start));
             let vlen = end - start;
@@ -147,43 +148,42 @@ impl JsonRecord {
             if gone {
                 continue;
             }
-            let skip = usize::from(spans.is_empty());
-            let plen = column.prefix.len() - skip;
-            let key = len + 2 - skip..len + plen - 2;
-            if column.prefix.len() <= WINDOW {
-                out[len..len + WINDOW].copy_from_slice(&column.window[skip..skip + WINDOW]);
+            let plen = column.prefix.len();
+            if plen <= WINDOW {
+                out[len..len + WINDOW].copy_from_slice(&column.window);
             } else {
-                out[len..len + plen].copy_from_slice(&column.prefix.as_bytes()[skip..]);
+                need += plen - WINDOW;
+                if out.len() < need {
+                    out.resize(need, 0);
+                }
+                out[len..len + plen].copy_from_slice(column.prefix.as_bytes());
             }
+            let key = len + 2..len + plen - 2;
             len += plen;
-            let value = &record[start..end];
-            let bare = column.bare_hint(value, token.escape);
+            let bare = column.bare_hint(&record[start..end], token.escape);
+            // The quotes are always written and kept only around a string: a bare number's
+            // value overwrites the opening one, the next key the closing one.
+            let quoted = usize::from(bare.is_none());
             let value_start = len;
-            if bare.is_none() {
-                out[len] = b'"';
-                len += 1;
-            }
+            out[len] = b'"';
+            len += quoted;
             if vlen <= WINDOW {
                 out[len..len + WINDOW].copy_from_slice(&record[start..start + WINDOW]);
             } else {
-                out[len..len + vlen].copy_from_slice(value);
+                out[len..len + vlen].copy_from_slice(&record[start..end]);
             }
             len += vlen;
-            let hint = match bare {
-                Some(hint) => hint,
-                None => {
-                    out[len] = b'"';
-                    len += 1;
-                    ValueHint::PlainString
-                }
-            };
+            out[len] = b'"';
+            len += quoted;
             spans.push(FieldSpan {
                 key,
                 value: value_start..len,
                 key_escaped: column.key_escaped,
-                hint,
+                hint: bare.unwrap_or(ValueHint::PlainString),
             });
         }
+        out[0] = b'{';
+        len = len.max(1);
         out[len] = b'}';
         len += 1;
         let text = std::str::from_utf8(&out[..len])?;
@@ -411,9 +411,29 @@ mod tests {
                 &long_value,
             ],
         ];
+        same_as_per_field(&columns, &rows);
+        // Only keys longer than a window (the canvas grows for each), first and last included.
+        let names: Vec<String> = (0..12)
+            .map(|i| format!("{i}{}", "k".repeat(28 + 5 * i)))
+            .collect();
+        let columns: Vec<Column> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Column::new(n, [FieldType::Text, FieldType::Integer][i % 2]))
+            .collect();
+        let rows: Vec<Vec<&str>> = vec![
+            (0..12).map(|i| ["x", "1"][i % 2]).collect(),
+            (0..12).map(|_| long_value.as_str()).collect(),
+            (0..12).map(|i| ["-", "7", "y"][i % 3]).collect(),
+        ];
+        same_as_per_field(&columns, &rows);
+    }
+
+    /// Asserts that the windowed path writes each row as the per-field path does.
+    fn same_as_per_field(columns: &[Column], rows: &[Vec<&str>]) {
         let absent = vec!["-".to_owned()];
         let mut record = JsonRecord::default();
-        for row in &rows {
+        for row in rows {
             let text = row.join(" ");
             let mut tokens = Vec::new();
             let mut at = 0;
@@ -425,12 +445,12 @@ mod tests {
                 .write(
                     text.as_bytes(),
                     Split::Delimited { delimiter: b' ' },
-                    &columns,
+                    columns,
                     &tokens,
                     &absent,
                 )
                 .expect("UTF-8");
-            let (slow_text, slow_spans) = slow(&columns, row);
+            let (slow_text, slow_spans) = slow(columns, row);
             assert_eq!(fast_text, slow_text, "{row:?}");
             assert_eq!(fast_spans, slow_spans.as_slice(), "{row:?}");
             serde_json::from_str::<serde_json::Value>(fast_text).expect("JSON");
