@@ -85,22 +85,22 @@ impl LogSource for AcmeGateway {
         // Never fail: an event that does not have the expected shape keeps the object's time.
         let Ok(line) = event.parse::<AccessLine<'_>>() else {
             return Normalized {
-                fallback_reason: Some("not an Acme access line".to_owned()),
+                fallback_reason: Some("not an Acme access line".into()),
                 ..Normalized::default()
             };
         };
         let timestamp_ms = line.t.as_deref().and_then(parse_rfc3339);
         Normalized {
             timestamp_ms,
-            fallback_reason: timestamp_ms.is_none().then(|| "no usable @t".to_owned()),
-            event_name: line.route.map(Cow::into_owned),
-            event_type: Some("access".to_owned()),
-            user: line.who.and_then(|w| w.login).map(Cow::into_owned),
+            fallback_reason: timestamp_ms.is_none().then(|| "no usable @t".into()),
+            event_name: line.route.as_deref().map(Into::into),
+            event_type: Some("access".into()),
+            user: line.who.and_then(|w| w.login).as_deref().map(Into::into),
             src_ip: line
                 .client
                 .as_deref()
-                .map(|c| c.rsplit_once(':').map_or(c, |(ip, _)| ip).to_owned()),
-            host: line.node.map(Cow::into_owned),
+                .map(|c| c.rsplit_once(':').map_or(c, |(ip, _)| ip).into()),
+            host: line.node.as_deref().map(Into::into),
             outcome: line.status.map(|s| {
                 if s < 400 {
                     Outcome::Success

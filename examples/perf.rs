@@ -146,10 +146,6 @@ fn gunzip(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The allocator of the `s3conn` binary (`src/bin/s3conn/main.rs`), so figures are the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {

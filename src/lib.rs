@@ -114,9 +114,10 @@ pub use s3conn_core::sink::{
     DirectoryDeadLetterSink, MemoryDeadLetterSink, MemorySink, NdjsonSink,
 };
 pub use s3conn_core::{
-    DeadLetter, DeadLetterSink, Event, KeyVerdict, LogSource, Normalized, ObjectContext,
-    ObjectStore, Pipeline, PipelineConfig, PipelineError, Queue, Record, Replay, ReplayError,
-    ReplayOutcome, Router, Sink, SinkError, SourceInfo, SourceRegistry, Stats, Unmatched,
+    CompactString, DeadLetter, DeadLetterSink, Event, KeyVerdict, LogSource, Normalized,
+    ObjectContext, ObjectStore, Pipeline, PipelineConfig, PipelineError, Queue, Record, Replay,
+    ReplayError, ReplayOutcome, Router, Sink, SinkError, SourceInfo, SourceRegistry, Stats,
+    Unmatched,
 };
 /// What a run did: counters ([`StatsSnapshot`]) and a status that says whether everything was
 /// delivered or accounted for, or what was kept and why.

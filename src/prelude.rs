@@ -2,10 +2,10 @@
 //! needs (`async_trait`, `CancellationToken`).
 
 pub use crate::{
-    async_trait, CancellationToken, DeadLetter, DeadLetterSink, DirectoryDeadLetterSink, Event,
-    LogSource, MemoryDeadLetterSink, MemorySink, NdjsonSink, Normalized, Pipeline, PipelineConfig,
-    Record, Replay, ReplayOutcome, RunReport, RunStatus, Sink, SinkError, SourceInfo,
-    SourceRegistry, StatsSnapshot,
+    async_trait, CancellationToken, CompactString, DeadLetter, DeadLetterSink,
+    DirectoryDeadLetterSink, Event, LogSource, MemoryDeadLetterSink, MemorySink, NdjsonSink,
+    Normalized, Pipeline, PipelineConfig, Record, Replay, ReplayOutcome, RunReport, RunStatus,
+    Sink, SinkError, SourceInfo, SourceRegistry, StatsSnapshot,
 };
 #[cfg(feature = "sources")]
 pub use crate::{builtin_registry, resolve_source};

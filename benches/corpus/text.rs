@@ -148,7 +148,7 @@ pub mod sources {
     use std::sync::Arc;
 
     use s3conn::s3conn_core::decode::text::{ExtraFields, Field, TextFormat, Variant};
-    use s3conn::s3conn_core::{Event, LogSource, Normalized, SourceInfo};
+    use s3conn::s3conn_core::{CompactString, Event, LogSource, Normalized, SourceInfo};
     use serde::Deserialize;
 
     use super::TextKind;
@@ -184,8 +184,8 @@ pub mod sources {
         domain_name: Cow<'a, str>,
     }
 
-    fn some(s: Cow<'_, str>) -> Option<String> {
-        (!s.is_empty()).then(|| s.into_owned())
+    fn some(s: Cow<'_, str>) -> Option<CompactString> {
+        (!s.is_empty()).then(|| s.as_ref().into())
     }
 
     impl Minimal {
@@ -265,7 +265,7 @@ pub mod sources {
 
         fn normalize(&self, event: &Event<'_>) -> Normalized {
             let fallback = |e: serde_json::Error| Normalized {
-                fallback_reason: Some(e.to_string()),
+                fallback_reason: Some(e.to_string().into()),
                 ..Normalized::default()
             };
             match self.kind {
@@ -283,7 +283,7 @@ pub mod sources {
                     Ok(v) => Normalized {
                         timestamp_ms: s3conn::s3conn_core::time::parse_rfc3339(&v.time),
                         event_name: some(v.request),
-                        src_ip: v.client.rsplit_once(':').map(|(ip, _)| ip.to_owned()),
+                        src_ip: v.client.rsplit_once(':').map(|(ip, _)| ip.into()),
                         host: some(v.domain_name),
                         ..Normalized::default()
                     },

@@ -19,7 +19,14 @@ impl Sink for CountByEventName {
             .map_err(|_| SinkError::Rejected("poisoned".into()))?;
         for record in batch {
             *counts
-                .entry(record.fields.event_name.clone().unwrap_or_default())
+                .entry(
+                    record
+                        .fields
+                        .event_name
+                        .as_deref()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
                 .or_default() += 1;
         }
         Ok(())

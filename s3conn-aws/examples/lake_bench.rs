@@ -128,10 +128,10 @@ impl Generator {
                 timestamp_ms: ts,
                 fields: Normalized {
                     timestamp_ms: Some(ts),
-                    event_name: event["eventName"].as_str().map(str::to_owned),
-                    event_type: event["eventType"].as_str().map(str::to_owned),
-                    user: event["userIdentity"]["arn"].as_str().map(str::to_owned),
-                    src_ip: event["sourceIPAddress"].as_str().map(str::to_owned),
+                    event_name: event["eventName"].as_str().map(Into::into),
+                    event_type: event["eventType"].as_str().map(Into::into),
+                    user: event["userIdentity"]["arn"].as_str().map(Into::into),
+                    src_ip: event["sourceIPAddress"].as_str().map(Into::into),
                     ..Normalized::default()
                 },
                 event: match RawJson::new(&text) {

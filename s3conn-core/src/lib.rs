@@ -40,7 +40,7 @@ pub use pipeline::{
     KeepReason, KeptMessages, Pipeline, PipelineConfig, PipelineError, RunReport, RunStatus,
 };
 pub use queue::{AckHandle, Message, Queue, QueueError};
-pub use record::{Normalized, ObjectContext, Outcome, Record, SourceInfo};
+pub use record::{CompactString, Normalized, ObjectContext, Outcome, Record, SourceInfo};
 pub use replay::{Replay, ReplayError, ReplayOutcome};
 pub use route::{KeyPattern, Route, Router, Unmatched};
 pub use sink::{DeadLetter, DeadLetterSink, Rejection, Sink, SinkError};

@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+/// The text of [`Normalized`]'s common fields: up to 24 bytes inline (an action name, an
+/// address, a host name: no allocation), longer text on the heap; it derefs to `str`.
+pub use compact_str::CompactString;
 use serde::ser::Serializer;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -119,23 +122,24 @@ pub enum Outcome {
     Failure,
 }
 
-/// What a source extracts from one event.
+/// What a source extracts from one event. Its text fields are [`CompactString`]s: build them
+/// with `.into()` from a `&str` or a `String`, read them with `as_deref()`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Normalized {
     /// The event's own time, epoch milliseconds UTC.
     pub timestamp_ms: Option<i64>,
     /// Why no time could be taken from the event (set by the source when `timestamp_ms` is `None`).
-    pub fallback_reason: Option<String>,
+    pub fallback_reason: Option<CompactString>,
     /// Name of the action (CloudTrail `eventName`, Teleport `event`, …).
-    pub event_name: Option<String>,
+    pub event_name: Option<CompactString>,
     /// Family of the event (FDR inventory kind, Proofpoint list name, …).
-    pub event_type: Option<String>,
+    pub event_type: Option<CompactString>,
     /// Who acted.
-    pub user: Option<String>,
+    pub user: Option<CompactString>,
     /// Source IP address of the actor.
-    pub src_ip: Option<String>,
+    pub src_ip: Option<CompactString>,
     /// Host the event is about.
-    pub host: Option<String>,
+    pub host: Option<CompactString>,
     /// Success or failure.
     pub outcome: Option<Outcome>,
 }

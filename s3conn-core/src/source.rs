@@ -195,7 +195,9 @@ impl<'a> Event<'a> {
 /// use std::borrow::Cow;
 /// use std::sync::Arc;
 ///
-/// use s3conn_core::{Event, LogSource, Normalized, ObjectContext, ObjectRef, SourceInfo};
+/// use s3conn_core::{
+///     CompactString, Event, LogSource, Normalized, ObjectContext, ObjectRef, SourceInfo,
+/// };
 /// use serde::Deserialize;
 ///
 /// /// The fields the source reads; every other field stays unread.
@@ -224,14 +226,15 @@ impl<'a> Event<'a> {
 ///         let view: View<'_> = match event.parse() {
 ///             Ok(view) => view,
 ///             Err(e) => {
-///                 let fallback_reason = Some(e.to_string());
+///                 let fallback_reason = Some(e.to_string().into());
 ///                 return Normalized { fallback_reason, ..Normalized::default() };
 ///             }
 ///         };
 ///         let timestamp_ms = s3conn_core::time::parse_rfc3339(&view.time);
-///         let non_empty = |s: Cow<'_, str>| (!s.is_empty()).then(|| s.into_owned());
+///         // The common fields are `CompactString`s: short text is kept inline, unallocated.
+///         let non_empty = |s: Cow<'_, str>| (!s.is_empty()).then(|| CompactString::from(s.as_ref()));
 ///         Normalized {
-///             fallback_reason: timestamp_ms.is_none().then(|| format!("bad time {:?}", view.time)),
+///             fallback_reason: timestamp_ms.is_none().then(|| format!("bad time {:?}", view.time).into()),
 ///             timestamp_ms,
 ///             event_name: non_empty(view.action),
 ///             user: non_empty(view.who),

@@ -458,7 +458,7 @@ fn names(bytes: &[u8]) -> (Vec<Option<String>>, usize) {
                 .value()
                 .get("eventName")
                 .and_then(Value::as_str)
-                .map(str::to_owned),
+                .map(Into::into),
             ..Normalized::default()
         },
     );
@@ -467,7 +467,7 @@ fn names(bytes: &[u8]) -> (Vec<Option<String>>, usize) {
     let names = out
         .records
         .iter()
-        .map(|r| r.fields.event_name.clone())
+        .map(|r| r.fields.event_name.as_deref().map(str::to_owned))
         .collect();
     (names, out.dead_letters.len())
 }

@@ -54,13 +54,13 @@ fn user_source(borrow_only: bool) -> Arc<dyn LogSource> {
             };
             match read {
                 Ok((event_name, user)) => Normalized {
-                    event_name,
-                    user,
+                    event_name: event_name.map(Into::into),
+                    user: user.map(Into::into),
                     fallback_reason: Some("no time".into()),
                     ..Normalized::default()
                 },
                 Err(e) => Normalized {
-                    fallback_reason: Some(e.to_string()),
+                    fallback_reason: Some(e.to_string().into()),
                     ..Normalized::default()
                 },
             }

@@ -39,7 +39,13 @@ fn delivered(sink: &MemorySink, key: &str) -> Vec<String> {
     sink.records()
         .iter()
         .filter(|r| r.context.object.key == key)
-        .map(|r| r.fields.event_name.clone().unwrap_or_default())
+        .map(|r| {
+            r.fields
+                .event_name
+                .as_deref()
+                .map(str::to_owned)
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -607,7 +613,7 @@ async fn utf8_bom_and_crlf_are_accepted_plain_gzip_and_in_a_records_document() {
     }
     // The events are exactly the JSON text: no BOM, no carriage return.
     for r in sink.records() {
-        let name = r.fields.event_name.clone().unwrap();
+        let name = r.fields.event_name.as_deref().map(str::to_owned).unwrap();
         assert_eq!(r.event.get(), format!("{{\"n\":{name}}}"));
     }
     assert_eq!(stats.records_delivered, 8);

@@ -31,7 +31,7 @@ fn ndjson(object: usize, n: usize) -> Vec<u8> {
 fn names(records: &[Record]) -> Vec<String> {
     let mut v: Vec<String> = records
         .iter()
-        .filter_map(|r| r.fields.event_name.clone())
+        .filter_map(|r| r.fields.event_name.as_deref().map(str::to_owned))
         .collect();
     v.sort();
     v

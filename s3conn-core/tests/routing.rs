@@ -25,7 +25,7 @@ fn source(id: &str) -> Arc<dyn LogSource> {
                 .value()
                 .get("n")
                 .and_then(|n| n.as_str())
-                .map(str::to_owned),
+                .map(Into::into),
             ..Normalized::default()
         },
     )
@@ -120,7 +120,11 @@ async fn each_object_gets_its_routes_source_and_decoding() {
             (
                 r.context.object.key.clone(),
                 r.source.id.clone(),
-                r.fields.event_name.clone().unwrap_or_default(),
+                r.fields
+                    .event_name
+                    .as_deref()
+                    .map(str::to_owned)
+                    .unwrap_or_default(),
             )
         })
         .collect();

@@ -45,12 +45,12 @@ impl LogSource for Flow {
         match event.parse::<View>() {
             Ok(v) => Normalized {
                 timestamp_ms: v.end.map(|s| s * 1000),
-                event_name: v.action,
-                src_ip: v.srcaddr,
+                event_name: v.action.map(Into::into),
+                src_ip: v.srcaddr.map(Into::into),
                 ..Normalized::default()
             },
             Err(e) => Normalized {
-                fallback_reason: Some(e.to_string()),
+                fallback_reason: Some(e.to_string().into()),
                 ..Normalized::default()
             },
         }
@@ -108,7 +108,11 @@ async fn text_records_are_delivered_and_bad_input_accounted_for() {
         .map(|r| {
             (
                 r.context.object.key.clone(),
-                r.fields.event_name.clone().unwrap_or_default(),
+                r.fields
+                    .event_name
+                    .as_deref()
+                    .map(str::to_owned)
+                    .unwrap_or_default(),
                 r.timestamp_ms,
                 r.event.get().to_owned(),
             )

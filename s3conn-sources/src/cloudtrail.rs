@@ -15,7 +15,7 @@
 //! Keys containing a `CloudTrail-Digest/` path segment are digest files: skipped, not read.
 
 use s3conn_core::json::Span;
-use s3conn_core::{Event, KeyVerdict, LogSource, Normalized, Outcome};
+use s3conn_core::{CompactString, Event, KeyVerdict, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
@@ -131,9 +131,9 @@ struct ResponseElements<'a> {
 }
 
 impl UserIdentity<'_> {
-    fn user(&self) -> Option<String> {
+    fn user(&self) -> Option<CompactString> {
         if let Some(u) = self.user_name.get() {
-            return Some(u.to_owned());
+            return Some(u.into());
         }
         let issuer = self
             .session_context
@@ -142,15 +142,15 @@ impl UserIdentity<'_> {
         if self.kind.get() == Some("AssumedRole") {
             if let Some(i) = issuer {
                 if let Some(u) = i.user_name.get() {
-                    return Some(u.to_owned());
+                    return Some(u.into());
                 }
                 if let Some(a) = i.arn.get().and_then(arn_last_part) {
-                    return Some(a.to_owned());
+                    return Some(a.into());
                 }
             }
         }
         if let Some(a) = self.arn.get().and_then(arn_last_part) {
-            return Some(a.to_owned());
+            return Some(a.into());
         }
         self.principal_id
             .owned()
@@ -200,13 +200,14 @@ impl LogSource for CloudTrail {
             .event_name
             .get()
             .or_else(|| insight.and_then(|i| i.event_name.get()))
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(CompactString::from);
         let host = ct
             .event_source
             .get()
             .or_else(|| insight.and_then(|i| i.event_source.get()))
-            .map(str::to_owned);
+            .map(CompactString::from);
         let user = ct
             .user_identity
             .get()
@@ -235,7 +236,7 @@ impl LogSource for CloudTrail {
                 .source_ip_address
                 .get()
                 .and_then(ip_literal)
-                .map(str::to_owned),
+                .map(CompactString::from),
             host,
             outcome,
         })

@@ -13,7 +13,7 @@
 //! `event.ContextTimeStamp`, `event.StartTime`, `ProcessStartTime`, `AgentLocalTime`,
 //! `FirstSeen`. 18-digit numbers from 1.16e17 are read as Windows FILETIME.
 
-use s3conn_core::{Event, LogSource, Normalized, Outcome};
+use s3conn_core::{CompactString, Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
@@ -162,20 +162,20 @@ impl LogSource for CrowdStrike {
 
         let (event_type, event_name) = if is_stream {
             (
-                Some("stream".to_owned()),
+                Some("stream".into()),
                 meta.and_then(|m| m.event_type.owned()),
             )
         } else if cs.event_type.get() == Some("Event_ExternalApiEvent")
             || cs.external_api_type.get().is_some()
         {
             (
-                Some("external_api".to_owned()),
+                Some("external_api".into()),
                 cs.external_api_type
                     .owned()
                     .or_else(|| cs.event_type.owned()),
             )
         } else if let Some(name) = cs.event_simple_name.get() {
-            (Some("data".to_owned()), Some(name.to_owned()))
+            (Some("data".into()), Some(name.into()))
         } else {
             let key = &event.context().object.key;
             let fam = family_from_key(key).filter(|f| *f != "data").or_else(|| {
@@ -183,7 +183,7 @@ impl LogSource for CrowdStrike {
                     || (cs.computer_name.get().is_some() && cs.first_seen.is_some()))
                 .then_some("aidmaster")
             });
-            (fam.map(str::to_owned), None)
+            (fam.map(CompactString::from), None)
         };
 
         let meta_time = meta.map(|m| &m.event_creation_time);
@@ -230,7 +230,7 @@ impl LogSource for CrowdStrike {
         ]
         .into_iter()
         .find_map(|t| t.get().and_then(ip_literal))
-        .map(str::to_owned);
+        .map(CompactString::from);
         let host = [
             &cs.computer_name,
             &e.computer_name,

@@ -1,7 +1,7 @@
 //! The steps every source's `normalize` shares: reading the event's typed view, and the
 //! `Normalized` given when the event's own time cannot be used.
 
-use s3conn_core::{Event, Normalized};
+use s3conn_core::{CompactString, Event, Normalized};
 use serde::Deserialize;
 
 /// Reason given when an event is not a JSON object.
@@ -12,9 +12,14 @@ pub const NO_TIME: &str = "no usable time field";
 /// A `Normalized` that only says why the event's own time could not be used.
 pub fn fallback(reason: &str) -> Normalized {
     Normalized {
-        fallback_reason: Some(reason.to_owned()),
+        fallback_reason: Some(reason.into()),
         ..Normalized::default()
     }
+}
+
+/// A common field's value, owned (inline when short: no allocation).
+pub fn owned(s: Option<&str>) -> Option<CompactString> {
+    s.map(CompactString::from)
 }
 
 /// Whether the event's JSON text is an object.
@@ -40,7 +45,7 @@ pub fn parse_event<'s, T: Deserialize<'s>>(event: &'s Event<'_>) -> Option<T> {
 /// Sets `fallback_reason` when no timestamp was found.
 pub fn finish(mut n: Normalized) -> Normalized {
     if n.timestamp_ms.is_none() && n.fallback_reason.is_none() {
-        n.fallback_reason = Some(NO_TIME.to_owned());
+        n.fallback_reason = Some(NO_TIME.into());
     }
     n
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{Obj, Text, TimeVal};
 use crate::network::{ip_literal, relay_ip};
-use crate::normalize;
+use crate::normalize::{self, owned};
 
 /// Registry id of the Proofpoint source.
 pub const ID: &str = "proofpoint";
@@ -189,10 +189,6 @@ fn bare_address(s: &str) -> &str {
         .unwrap_or(t)
 }
 
-fn owned(t: Option<&str>) -> Option<String> {
-    t.map(str::to_owned)
-}
-
 impl LogSource for Proofpoint {
     builtin_source_accessors!();
 
@@ -222,9 +218,9 @@ impl LogSource for Proofpoint {
                 .or_else(|| tap_list_from_key(&event.context().object.key));
             let is_click = p.click_time.is_some();
             n.event_type = Some(match list {
-                Some(l) => l.to_owned(),
-                None if is_click => "click".to_owned(),
-                None => "message".to_owned(),
+                Some(l) => l.into(),
+                None if is_click => "click".into(),
+                None => "message".into(),
             });
             n.event_name = p.classification.owned();
             n.user = p.recipient.owned().or_else(|| p.to_addresses.owned());
@@ -237,20 +233,20 @@ impl LogSource for Proofpoint {
                 None => None,
             };
         } else if let Some(a) = p.audit.get() {
-            n.event_type = Some("pod_audit".to_owned());
+            n.event_type = Some("pod_audit".into());
             n.event_name = a.action.owned();
             let user = a.user.get();
             n.user = user.and_then(|u| u.email.owned().or_else(|| u.id.owned()));
             n.src_ip = owned(user.and_then(|u| u.ip_address.get()).and_then(ip_literal));
             n.host = owned(agent);
         } else if let Some(sm) = p.sm.get() {
-            n.event_type = Some("pod_maillog".to_owned());
+            n.event_type = Some("pod_maillog".into());
             n.event_name = sm.stat.owned();
             n.user = sm
                 .to
                 .get()
                 .or_else(|| sm.from.get())
-                .map(|s| bare_address(s).to_owned());
+                .map(|s| bare_address(s).into());
             n.src_ip = owned(sm.relay.get().and_then(relay_ip));
             n.host = owned(p.pps.get().and_then(|x| x.agent.get()).or(agent));
         } else if p.envelope.get().is_some()
@@ -258,12 +254,12 @@ impl LogSource for Proofpoint {
             || p.filter.get().is_some()
             || p.msg.get().is_some()
         {
-            n.event_type = Some("pod_message".to_owned());
+            n.event_type = Some("pod_message".into());
             n.event_name = p.filter.get().and_then(|f| f.disposition.owned());
             let env = p.envelope.get();
             n.user = env
                 .and_then(|e| e.rcpts.get().or_else(|| e.from.get()))
-                .map(|s| bare_address(s).to_owned());
+                .map(|s| bare_address(s).into());
             let conn = p.connection.get();
             n.src_ip = owned(conn.and_then(|c| c.ip.get()).and_then(ip_literal));
             n.host = owned(conn.and_then(|c| c.host.get()).or(agent));

@@ -10,7 +10,7 @@
 //! - `outcome`: `success` when present; otherwise a code ending in `E` (error) or `W` (warning:
 //!   Teleport's failure codes) or a non-empty `error` means failure, a code ending in `I` success.
 
-use s3conn_core::{Event, LogSource, Normalized, Outcome};
+use s3conn_core::{CompactString, Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
@@ -186,7 +186,7 @@ impl LogSource for Teleport {
         .flatten()
         .map(strip_port)
         .find(|s| !s.is_empty())
-        .map(str::to_owned);
+        .map(CompactString::from);
         normalize::finish(Normalized {
             timestamp_ms: t.time.to_ms(),
             fallback_reason: None,

@@ -158,7 +158,7 @@ fn crowdstrike_families() {
     let types = |rel: &str| -> Vec<Option<String>> {
         records("crowdstrike", rel)
             .iter()
-            .map(|r| r.fields.event_type.clone())
+            .map(|r| r.fields.event_type.as_deref().map(str::to_owned))
             .collect()
     };
     assert_eq!(

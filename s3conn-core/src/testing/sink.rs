@@ -69,12 +69,12 @@ pub fn sample_records(tag: &str, n: usize) -> Vec<Record> {
                 timestamp_ms: 1_700_000_000_000 + i as i64,
                 fields: Normalized {
                     timestamp_ms: with_fields.then_some(1_700_000_000_000 + i as i64),
-                    fallback_reason: (!with_fields).then(|| "no time field".to_owned()),
-                    event_name: with_fields.then(|| format!("Event{i}")),
-                    event_type: with_fields.then(|| "type".to_owned()),
-                    user: with_fields.then(|| "bob \"the builder\"".to_owned()),
-                    src_ip: with_fields.then(|| "192.0.2.1".to_owned()),
-                    host: with_fields.then(|| "host-ü".to_owned()),
+                    fallback_reason: (!with_fields).then(|| "no time field".into()),
+                    event_name: with_fields.then(|| format!("Event{i}").into()),
+                    event_type: with_fields.then(|| "type".into()),
+                    user: with_fields.then(|| "bob \"the builder\"".into()),
+                    src_ip: with_fields.then(|| "192.0.2.1".into()),
+                    host: with_fields.then(|| "host-ü".into()),
                     outcome: with_fields.then_some(if i % 4 == 1 {
                         Outcome::Success
                     } else {

@@ -66,7 +66,7 @@ impl TestSource {
                 let v = event.value();
                 Normalized {
                     timestamp_ms: v.get("time").and_then(s3conn_core::time::value_to_ms),
-                    event_name: v.get("n").map(|n| n.to_string()),
+                    event_name: v.get("n").map(|n| n.to_string().into()),
                     ..Normalized::default()
                 }
             },

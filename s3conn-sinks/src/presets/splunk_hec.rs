@@ -105,7 +105,12 @@ impl Encoder for Hec {
         let object = &record.context.object;
         out.extend_from_slice(b",\"source\":");
         write_str(out, &format!("{}/{}", object.bucket, object.key));
-        if let Some(host) = record.fields.host.as_ref().or(self.settings.host.as_ref()) {
+        if let Some(host) = record
+            .fields
+            .host
+            .as_deref()
+            .or(self.settings.host.as_deref())
+        {
             out.extend_from_slice(b",\"host\":");
             write_str(out, host);
         }

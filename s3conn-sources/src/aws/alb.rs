@@ -31,7 +31,7 @@ use super::fields::{
 };
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{Text, TimeVal};
-use crate::normalize;
+use crate::normalize::{self, owned};
 
 /// Registry id of the load balancer source.
 pub const ID: &str = "aws-alb";
@@ -332,11 +332,10 @@ impl LogSource for Alb {
         let host = present(l.domain_name.get())
             .or_else(|| request.and_then(request_host))
             .or(present(l.elb.get()));
-        let owned = |s: Option<&str>| s.map(str::to_owned);
         normalize::finish(Normalized {
             timestamp_ms,
             event_name: owned(request.and_then(request_method)),
-            event_type: Some(kind.event_type().to_owned()),
+            event_type: Some(kind.event_type().into()),
             src_ip: owned(src_ip),
             host: owned(host),
             outcome: l.outcome(kind),

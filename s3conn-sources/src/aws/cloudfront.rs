@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::fields::{date_time_to_ms, http_outcome, ip, present};
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::Text;
-use crate::normalize;
+use crate::normalize::{self, owned};
 
 /// Registry id of the CloudFront source.
 pub const ID: &str = "aws-cloudfront";
@@ -90,7 +90,6 @@ impl LogSource for CloudFront {
             (Some(d), Some(t)) => date_time_to_ms(d, t),
             _ => None,
         };
-        let owned = |s: Option<&str>| s.map(str::to_owned);
         normalize::finish(Normalized {
             timestamp_ms,
             event_name: owned(present(c.method.get())),

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::fields::ip;
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{List, Obj, Text, TimeVal};
-use crate::normalize;
+use crate::normalize::{self, owned};
 
 /// Registry id of the GuardDuty source.
 pub const ID: &str = "aws-guardduty";
@@ -187,7 +187,6 @@ impl FindingView<'_> {
     fn normalized(&self) -> Normalized {
         let resource = self.resource.get();
         let action = self.service.get().and_then(|s| s.action.get());
-        let owned = |s: Option<&str>| s.map(str::to_owned);
         normalize::finish(Normalized {
             timestamp_ms: self.updated_at.to_ms().or_else(|| self.created_at.to_ms()),
             event_name: self.kind.owned(),

@@ -76,7 +76,7 @@ impl LogSource for Route53Resolver {
             timestamp_ms: q.query_timestamp.to_ms(),
             event_name: q.query_name.owned(),
             event_type: q.query_type.owned(),
-            src_ip: ip(q.srcaddr.get()).map(str::to_owned),
+            src_ip: ip(q.srcaddr.get()).map(Into::into),
             host: ids.and_then(|i| i.instance.owned().or_else(|| i.resolver_endpoint.owned())),
             outcome: outcome(q.rcode.get(), q.firewall_rule_action.get()),
             ..Normalized::default()

@@ -21,7 +21,7 @@ use super::fields::{clf_time_to_ms, http_outcome, ip, present};
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::Text;
 use crate::network::arn_last_part;
-use crate::normalize;
+use crate::normalize::{self, owned};
 
 /// Registry id of the S3 server access log source.
 pub const ID: &str = "aws-s3-access";
@@ -144,7 +144,6 @@ impl LogSource for S3Access {
         } else {
             http_outcome(a.http_status.get())
         };
-        let owned = |s: Option<&str>| s.map(str::to_owned);
         normalize::finish(Normalized {
             timestamp_ms: a.time.get().and_then(clf_time_to_ms),
             event_name: owned(present(a.operation.get())),

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use super::fields::{ip, present};
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{Text, TimeVal};
-use crate::normalize;
+use crate::normalize::{self, owned};
 
 /// Registry id of the VPC Flow Logs source.
 pub const ID: &str = "aws-vpcflow";
@@ -175,10 +175,9 @@ impl LogSource for VpcFlow {
             Some(a) if a.eq_ignore_ascii_case("REJECT") => Some(Outcome::Failure),
             _ => None,
         };
-        let owned = |s: Option<&str>| s.map(str::to_owned);
         let timestamp_ms = f.end.to_ms().or_else(|| f.start.to_ms());
         normalize::finish(Normalized {
-            fallback_reason: timestamp_ms.is_none().then(|| NO_FLOW_TIME.to_owned()),
+            fallback_reason: timestamp_ms.is_none().then(|| NO_FLOW_TIME.into()),
             timestamp_ms,
             event_name: owned(action),
             event_type: owned(present(f.log_status.get())),

@@ -10,7 +10,7 @@
 //!   it (`BLOCK`, and `CAPTCHA` / `CHALLENGE`, which terminate only when the client had no valid
 //!   token); none otherwise. WAF logs name no user.
 
-use s3conn_core::{Event, LogSource, Normalized, Outcome};
+use s3conn_core::{CompactString, Event, LogSource, Normalized, Outcome};
 use serde::Deserialize;
 
 use super::fields::{ip, present};
@@ -93,10 +93,10 @@ impl LogSource for Waf {
         normalize::finish(Normalized {
             timestamp_ms: w.timestamp.to_ms(),
             event_name: w.action.owned(),
-            event_type: present(w.http_source_name.get()).map(str::to_owned),
-            src_ip: ip(request.and_then(|r| r.client_ip.get())).map(str::to_owned),
+            event_type: present(w.http_source_name.get()).map(Into::into),
+            src_ip: ip(request.and_then(|r| r.client_ip.get())).map(Into::into),
             host: present(request.and_then(HttpRequest::host))
-                .map(|h| strip_port(h).to_owned())
+                .map(|h| CompactString::from(strip_port(h)))
                 .filter(|h| !h.is_empty()),
             outcome: w.action.get().and_then(outcome),
             ..Normalized::default()

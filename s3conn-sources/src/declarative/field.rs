@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use s3conn_core::CompactString;
+
 use crate::lenient::value_text;
 use crate::network::{arn_last_part, ip_literal, strip_port};
 
@@ -42,14 +44,14 @@ impl CompiledField {
 }
 
 /// A transform applied to one candidate's text; `None` when nothing usable is left.
-fn apply(transform: Transform, s: &str) -> Option<String> {
-    let out = match transform {
-        Transform::None => s.to_owned(),
-        Transform::StripPort => strip_port(s).to_owned(),
-        Transform::Trim => s.trim().to_owned(),
-        Transform::Lowercase => s.to_lowercase(),
-        Transform::IpOnly => ip_literal(s)?.to_owned(),
-        Transform::ArnLast => arn_last_part(s)?.to_owned(),
+fn apply(transform: Transform, s: &str) -> Option<CompactString> {
+    let out: CompactString = match transform {
+        Transform::None => s.into(),
+        Transform::StripPort => strip_port(s).into(),
+        Transform::Trim => s.trim().into(),
+        Transform::Lowercase => s.to_lowercase().into(),
+        Transform::IpOnly => ip_literal(s)?.into(),
+        Transform::ArnLast => arn_last_part(s)?.into(),
     };
     if out.is_empty() {
         None
@@ -63,7 +65,7 @@ pub(super) fn extract(
     field: &Option<CompiledField>,
     v: &Document<'_, '_>,
     list: Option<&str>,
-) -> Option<String> {
+) -> Option<CompactString> {
     let f = field.as_ref()?;
     f.from.iter().find_map(|loc| {
         let text = match loc {

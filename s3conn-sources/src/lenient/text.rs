@@ -17,9 +17,9 @@ impl<'a> Text<'a> {
         self.0.as_deref()
     }
 
-    /// The text as an owned string, when present.
-    pub fn owned(&self) -> Option<String> {
-        self.0.as_deref().map(str::to_owned)
+    /// The text as an owned string (a common field of `Normalized`), when present.
+    pub fn owned(&self) -> Option<s3conn_core::CompactString> {
+        self.0.as_deref().map(Into::into)
     }
 }
 

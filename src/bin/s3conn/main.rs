@@ -27,12 +27,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-
-/// The binary's allocator. Decoding makes small, short-lived allocations for every record (the
-/// common fields' strings); mimalloc serves them at about a third of glibc malloc's cost (5 % of
-/// the VPC Flow Logs path's instructions). An embedder of the library keeps its own allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use s3conn::decode::{FileType, Framing};
 use s3conn::LogSource;
 

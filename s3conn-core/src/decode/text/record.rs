@@ -93,15 +93,25 @@ impl JsonRecord {
         if self.plain && tokens.len() <= columns.len() && split.ascii_delimiters() {
             // Every byte of the record outside its tokens is an ASCII delimiter, and absent
             // values are UTF-8 strings: the object is UTF-8 exactly when the record is.
-            return match self.plain_fields(rec, columns, tokens, absent) {
-                Ok(done) => Ok(done),
-                Err(_) => Err(match text_of(rec) {
-                    Err(reason) => reason,
-                    Ok(_) => BadReason::InvalidText {
-                        message: "the record's JSON object is not UTF-8".to_owned(),
-                    },
-                }),
-            };
+            let written = self.plain_fields(rec, columns, tokens, absent).or_else(|| {
+                // Keys longer than a window took more room than the estimate: make room for
+                // them all and write again.
+                let keys: usize = columns.iter().map(|c| c.prefix.len().max(WINDOW) + 2).sum();
+                self.canvas.resize(room(rec.len(), 0) + keys, 0);
+                self.plain_fields(rec, columns, tokens, absent)
+            });
+            if let Some(len) = written {
+                return match std::str::from_utf8(&self.canvas[..len]) {
+                    Ok(text) => Ok((text, &self.spans)),
+                    Err(_) => Err(match text_of(rec) {
+                        Err(reason) => reason,
+                        Ok(_) => BadReason::InvalidText {
+                            message: "the record's JSON object is not UTF-8".to_owned(),
+                        },
+                    }),
+                };
+            }
+            self.spans.clear();
         }
         let text = text_of(rec)?;
         for (token, column) in tokens.iter().zip(columns) {
@@ -114,25 +124,26 @@ impl JsonRecord {
     }
 
     /// [`JsonRecord::write`] of a record with nothing to escape: keys and values are copied a
-    /// window at a time onto `canvas`, and the object checked as UTF-8 once.
+    /// window at a time onto `canvas`; the object's length, or `None` when keys longer than a
+    /// window need more room than `canvas` has (nothing usable was written).
     fn plain_fields(
         &mut self,
         rec: &[u8],
         columns: &[Column],
         tokens: &[Token],
         absent: &[String],
-    ) -> Result<(&str, &[FieldSpan]), std::str::Utf8Error> {
+    ) -> Option<usize> {
         self.padded.clear();
         self.padded.extend_from_slice(rec);
         self.padded.resize(rec.len() + WINDOW, 0);
-        // The object is at most `{`, every key, two quotes a value, the record and `}`; a window
-        // copy writes up to WINDOW bytes past where it starts. Keys are counted as a window
-        // each; a longer one makes room for its excess when it comes.
-        let mut need = rec.len() + 2 + 2 * WINDOW + columns.len() * (WINDOW + 2);
-        if self.canvas.len() < need {
-            self.canvas.resize(need, 0);
+        self.spans.clear();
+        // Room for keys of at most a window; a longer one checks that its excess fits.
+        let fits = room(rec.len(), columns.len());
+        if self.canvas.len() < fits {
+            self.canvas.resize(fits, 0);
         }
-        let (out, record, spans) = (&mut self.canvas, &self.padded[..], &mut self.spans);
+        let mut need = fits;
+        let (out, record, spans) = (&mut self.canvas[..], &self.padded[..], &mut self.spans);
         let dash_only = matches!(absent, [a] if a == "-");
         // Every key is written with its comma, the first one too: its comma lands on byte 0,
         // which becomes the `{` at the end.
@@ -154,7 +165,7 @@ impl JsonRecord {
             } else {
                 need += plen - WINDOW;
                 if out.len() < need {
-                    out.resize(need, 0);
+                    return None;
                 }
                 out[len..len + plen].copy_from_slice(column.prefix.as_bytes());
             }
@@ -186,8 +197,7 @@ impl JsonRecord {
         len = len.max(1);
         out[len] = b'}';
         len += 1;
-        let text = std::str::from_utf8(&out[..len])?;
-        Ok((text, spans))
+        Some(len)
     }
 
     /// Starts a new object for a record whose text is `record`.
@@ -247,6 +257,12 @@ impl JsonRecord {
         self.out.push('}');
         (&self.out, &self.spans)
     }
+}
+
+/// Bytes the windowed path may write for a record of `len` bytes and `columns` keys of at most a
+/// window: `{`, every key, two quotes a value, the record, `}`, and a window copy's overshoot.
+fn room(len: usize, columns: usize) -> usize {
+    len + 2 + 2 * WINDOW + columns * (WINDOW + 2)
 }
 
 /// Whether `value` is one of the texts `absent` (`-`).
@@ -412,7 +428,7 @@ mod tests {
             ],
         ];
         same_as_per_field(&columns, &rows);
-        // Only keys longer than a window (the canvas grows for each), first and last included.
+        // Only keys longer than a window (more room than the first estimate), first and last included.
         let names: Vec<String> = (0..12)
             .map(|i| format!("{i}{}", "k".repeat(28 + 5 * i)))
             .collect();
