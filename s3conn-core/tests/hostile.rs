@@ -43,8 +43,8 @@ fn delivered(sink: &MemorySink, key: &str) -> Vec<String> {
             r.fields
                 .event_name
                 .as_deref()
-                .map(str::to_owned)
                 .unwrap_or_default()
+                .to_owned()
         })
         .collect()
 }

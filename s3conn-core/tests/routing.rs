@@ -123,8 +123,8 @@ async fn each_object_gets_its_routes_source_and_decoding() {
                 r.fields
                     .event_name
                     .as_deref()
-                    .map(str::to_owned)
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    .to_owned(),
             )
         })
         .collect();

@@ -111,8 +111,8 @@ async fn text_records_are_delivered_and_bad_input_accounted_for() {
                 r.fields
                     .event_name
                     .as_deref()
-                    .map(str::to_owned)
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    .to_owned(),
                 r.timestamp_ms,
                 r.event.get().to_owned(),
             )

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::fields::ip;
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{Obj, Text, TimeVal};
-use crate::normalize;
+use crate::normalize::{self, owned};
 
 /// Registry id of the Route 53 Resolver source.
 pub const ID: &str = "aws-route53-resolver";
@@ -76,7 +76,7 @@ impl LogSource for Route53Resolver {
             timestamp_ms: q.query_timestamp.to_ms(),
             event_name: q.query_name.owned(),
             event_type: q.query_type.owned(),
-            src_ip: ip(q.srcaddr.get()).map(Into::into),
+            src_ip: owned(ip(q.srcaddr.get())),
             host: ids.and_then(|i| i.instance.owned().or_else(|| i.resolver_endpoint.owned())),
             outcome: outcome(q.rcode.get(), q.firewall_rule_action.get()),
             ..Normalized::default()

@@ -17,7 +17,7 @@ use super::fields::{ip, present};
 use crate::builtin_source::{builtin_source, builtin_source_accessors};
 use crate::lenient::{List, Obj, Text, TimeVal};
 use crate::network::strip_port;
-use crate::normalize;
+use crate::normalize::{self, owned};
 
 /// Registry id of the WAF source.
 pub const ID: &str = "aws-waf";
@@ -93,8 +93,8 @@ impl LogSource for Waf {
         normalize::finish(Normalized {
             timestamp_ms: w.timestamp.to_ms(),
             event_name: w.action.owned(),
-            event_type: present(w.http_source_name.get()).map(Into::into),
-            src_ip: ip(request.and_then(|r| r.client_ip.get())).map(Into::into),
+            event_type: owned(present(w.http_source_name.get())),
+            src_ip: owned(ip(request.and_then(|r| r.client_ip.get()))),
             host: present(request.and_then(HttpRequest::host))
                 .map(|h| CompactString::from(strip_port(h)))
                 .filter(|h| !h.is_empty()),

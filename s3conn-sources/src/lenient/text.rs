@@ -19,7 +19,7 @@ impl<'a> Text<'a> {
 
     /// The text as an owned string (a common field of `Normalized`), when present.
     pub fn owned(&self) -> Option<s3conn_core::CompactString> {
-        self.0.as_deref().map(Into::into)
+        crate::normalize::owned(self.get())
     }
 }
 
