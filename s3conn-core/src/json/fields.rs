@@ -47,7 +47,8 @@ impl<'de> Deserializer<'de> for TopLevel<'de, '_> {
 struct Fields<'de, 'f> {
     text: &'de str,
     fields: std::slice::Iter<'f, FieldSpan>,
-    value: Option<(&'de str, ValueHint)>,
+    /// The current field's value, not sliced until read (most are skipped).
+    value: Option<Value<'de>>,
     /// Every field, to find the current one's key for an error.
     all: &'f [FieldSpan],
 }
@@ -74,9 +75,11 @@ impl<'de> MapAccess<'de> for Fields<'de, '_> {
             return Ok(None);
         };
         let key = self.text.get(field.key.clone()).unwrap_or("");
-        self.value = Some(match self.text.get(field.value.clone()) {
-            Some(value) => (value, field.hint),
-            None => ("null", ValueHint::Json),
+        self.value = Some(Value {
+            object: self.text,
+            start: field.value.start,
+            end: field.value.end,
+            hint: field.hint,
         });
         if field.key_escaped {
             let quoted = self
@@ -96,8 +99,13 @@ impl<'de> MapAccess<'de> for Fields<'de, '_> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        let (text, hint) = self.value.take().unwrap_or(("null", ValueHint::Json));
-        seed.deserialize(Value(text, hint))
+        let value = self.value.take().unwrap_or(Value {
+            object: "null",
+            start: 0,
+            end: 4,
+            hint: ValueHint::Json,
+        });
+        seed.deserialize(value)
             .map_err(|e| field_error(self.current_key(), &e))
     }
 
@@ -120,24 +128,45 @@ fn field_error(key: &str, error: &serde_json::Error) -> serde_json::Error {
     serde::de::Error::custom(format_args!("field `{key}`: {message}{hint}"))
 }
 
-/// One value's text: skipped for free when ignored, read without a parser when its hint says
-/// what it is, else parsed by `serde_json`.
-struct Value<'de>(&'de str, ValueHint);
+/// One value's text: skipped for free when ignored (not even sliced), read without a parser
+/// when its hint says what it is, else parsed by `serde_json`.
+struct Value<'de> {
+    /// The whole object's text; the value is `object[start..end]`.
+    object: &'de str,
+    start: usize,
+    end: usize,
+    hint: ValueHint,
+}
 
 impl<'de> Value<'de> {
+    /// The value's text and hint (`null`, parsed, when its span is not in the text).
+    #[inline]
+    fn text_hint(&self) -> (&'de str, ValueHint) {
+        match self.object.get(self.start..self.end) {
+            Some(text) => (text, self.hint),
+            None => ("null", ValueHint::Json),
+        }
+    }
+
+    /// The value's text.
+    fn text(&self) -> &'de str {
+        self.text_hint().0
+    }
+
     /// The value read straight from its hint (as `serde_json` would visit it), or the visitor
     /// handed back when the JSON parser must read it.
     fn visit_hinted<V: Visitor<'de>>(
         &self,
         visitor: V,
     ) -> Result<Result<V::Value, serde_json::Error>, V> {
-        match self.1 {
-            ValueHint::PlainString => match self.0.get(1..self.0.len().saturating_sub(1)) {
-                Some(inner) if self.0.len() >= 2 => Ok(visitor.visit_borrowed_str(inner)),
+        let (text, hint) = self.text_hint();
+        match hint {
+            ValueHint::PlainString => match text.get(1..text.len().saturating_sub(1)) {
+                Some(inner) if text.len() >= 2 => Ok(visitor.visit_borrowed_str(inner)),
                 _ => Err(visitor),
             },
-            ValueHint::Integer => match self.0.strip_prefix('-') {
-                None => match digits(self.0) {
+            ValueHint::Integer => match text.strip_prefix('-') {
+                None => match digits(text) {
                     Some(n) => Ok(visitor.visit_u64(n)),
                     None => Err(visitor),
                 },
@@ -164,8 +193,27 @@ fn digits(text: &str) -> Option<u64> {
 macro_rules! forward_to_serde_json {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-            let mut de = serde_json::Deserializer::from_str(self.0);
+            let mut de = serde_json::Deserializer::from_str(self.text());
             let value = (&mut de).$method($($arg,)* visitor)?;
+            de.end()?;
+            Ok(value)
+        }
+    )*};
+}
+
+/// Typed `deserialize_*` methods that read a hinted value as [`Value::visit_hinted`] does: the
+/// visitor gets the same call `serde_json` would make (a borrowed string, a `u64` or an `i64`)
+/// or, for a type the value is not, makes the same "invalid type" error; other values go to
+/// `serde_json`.
+macro_rules! hinted_or_serde_json {
+    ($($method:ident;)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            let visitor = match self.visit_hinted(visitor) {
+                Ok(value) => return value,
+                Err(visitor) => visitor,
+            };
+            let mut de = serde_json::Deserializer::from_str(self.text());
+            let value = (&mut de).$method(visitor)?;
             de.end()?;
             Ok(value)
         }
@@ -175,7 +223,7 @@ macro_rules! forward_to_serde_json {
 impl<'de> Value<'de> {
     /// `deserialize_any` through serde_json.
     fn parse_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_str(self.0);
+        let mut de = serde_json::Deserializer::from_str(self.text());
         let value = serde::Deserializer::deserialize_any(&mut de, visitor)?;
         de.end()?;
         Ok(value)
@@ -197,11 +245,11 @@ impl<'de> Deserializer<'de> for Value<'de> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.1 {
+        match self.text_hint().1 {
             // A hinted value is never `null`.
             ValueHint::PlainString | ValueHint::Integer => visitor.visit_some(self),
             ValueHint::Json => {
-                let mut de = serde_json::Deserializer::from_str(self.0);
+                let mut de = serde_json::Deserializer::from_str(self.text());
                 let value = serde::Deserializer::deserialize_option(&mut de, visitor)?;
                 de.end()?;
                 Ok(value)
@@ -215,31 +263,34 @@ impl<'de> Deserializer<'de> for Value<'de> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         if name == SPAN_TOKEN {
-            return visitor.visit_borrowed_str(self.0);
+            return visitor.visit_borrowed_str(self.text());
         }
-        let mut de = serde_json::Deserializer::from_str(self.0);
+        let mut de = serde_json::Deserializer::from_str(self.text());
         let value = (&mut de).deserialize_newtype_struct(name, visitor)?;
         de.end()?;
         Ok(value)
     }
 
+    hinted_or_serde_json! {
+        deserialize_bool;
+        deserialize_i8;
+        deserialize_i16;
+        deserialize_i32;
+        deserialize_i64;
+        deserialize_u8;
+        deserialize_u16;
+        deserialize_u32;
+        deserialize_u64;
+        deserialize_f32;
+        deserialize_f64;
+        deserialize_str;
+        deserialize_string;
+    }
+
     forward_to_serde_json! {
-        deserialize_bool();
-        deserialize_i8();
-        deserialize_i16();
-        deserialize_i32();
-        deserialize_i64();
         deserialize_i128();
-        deserialize_u8();
-        deserialize_u16();
-        deserialize_u32();
-        deserialize_u64();
         deserialize_u128();
-        deserialize_f32();
-        deserialize_f64();
         deserialize_char();
-        deserialize_str();
-        deserialize_string();
         deserialize_bytes();
         deserialize_byte_buf();
         deserialize_unit();
@@ -337,6 +388,69 @@ mod tests {
             u: String,
         }
         assert!(Wrong::deserialize(TopLevel::new(text, &fields)).is_err());
+    }
+
+    #[test]
+    fn typed_reads_of_hinted_values_match_serde_json_values_and_errors() {
+        let text = r#"{"s":"a b","n":42,"m":-7,"z":300,"t":"true"}"#;
+        let mut v = Validator::new();
+        v.validate(text.as_bytes()).unwrap();
+        let hints = [
+            ValueHint::PlainString,
+            ValueHint::Integer,
+            ValueHint::Integer,
+            ValueHint::Integer,
+            ValueHint::PlainString,
+        ];
+        let fields: Vec<FieldSpan> = v
+            .fields()
+            .iter()
+            .zip(hints)
+            .map(|(f, hint)| FieldSpan { hint, ..f.clone() })
+            .collect();
+        /// Reads the field `key` as `T` both ways: the same value, or the same error.
+        fn same<'a, T>(text: &'a str, fields: &[FieldSpan], key: &str)
+        where
+            T: Deserialize<'a> + PartialEq + std::fmt::Debug,
+        {
+            let only: Vec<FieldSpan> = fields
+                .iter()
+                .filter(|f| &text[f.key.clone()] == key)
+                .cloned()
+                .collect();
+            let ours = BTreeMap::<&str, T>::deserialize(TopLevel::new(text, &only));
+            let theirs = serde_json::from_str::<BTreeMap<&str, serde_json::Value>>(text)
+                .unwrap()
+                .remove(key)
+                .map(|value| T::deserialize(value).map_err(|e| e.to_string()));
+            match (ours, theirs) {
+                (Ok(mut ours), Some(Ok(theirs))) => assert_eq!(ours.remove(key), Some(theirs)),
+                (Err(ours), Some(Err(theirs))) => {
+                    assert_eq!(
+                        ours.to_string(),
+                        format!("field `{key}`: {theirs}"),
+                        "{key}"
+                    );
+                }
+                (ours, theirs) => panic!("{key}: {ours:?} against {theirs:?}"),
+            }
+        }
+        for key in ["s", "n", "m", "z", "t"] {
+            same::<String>(text, &fields, key);
+            same::<Cow<'_, str>>(text, &fields, key);
+            same::<bool>(text, &fields, key);
+            same::<u8>(text, &fields, key);
+            same::<i8>(text, &fields, key);
+            same::<u16>(text, &fields, key);
+            same::<i16>(text, &fields, key);
+            same::<u32>(text, &fields, key);
+            same::<i32>(text, &fields, key);
+            same::<u64>(text, &fields, key);
+            same::<i64>(text, &fields, key);
+            same::<f32>(text, &fields, key);
+            same::<f64>(text, &fields, key);
+            same::<Option<i64>>(text, &fields, key);
+        }
     }
 
     #[test]

@@ -63,27 +63,46 @@ pub fn ip(s: Option<&str>) -> Option<&str> {
 /// A dotted-quad IPv4 address written canonically (`10.0.0.1`: four numbers to 255, no leading
 /// zeros): the common case, checked without the general parser. Anything else goes to it.
 fn is_plain_ipv4(b: &[u8]) -> bool {
-    // One pass: `dots` dots seen, the current group's value and digit count.
-    let (mut dots, mut n, mut digits) = (0u32, 0u32, 0u32);
-    for &c in b {
-        if c == b'.' {
-            if digits == 0 || dots == 3 {
-                return false;
-            }
-            (dots, n, digits) = (dots + 1, 0, 0);
-            continue;
-        }
-        let d = u32::from(c.wrapping_sub(b'0'));
-        // A digit; no leading zero (`0` alone is fine); at most 255.
-        if d > 9 || (digits == 1 && n == 0) {
+    // Four groups read whole (one to three digits each), rather than a branch per byte.
+    let mut rest = b;
+    for group in 0..4 {
+        let Some((n, len)) = ipv4_group(rest) else {
             return false;
-        }
-        (n, digits) = (n * 10 + d, digits + 1);
+        };
         if n > 255 {
             return false;
         }
+        rest = &rest[len..];
+        if group < 3 {
+            match rest.split_first() {
+                Some((b'.', tail)) => rest = tail,
+                _ => return false,
+            }
+        }
     }
-    dots == 3 && digits > 0
+    rest.is_empty()
+}
+
+/// The number at the start of `b` (one to three digits, no leading zero unless it is `0`) and
+/// its length; `None` when `b` does not start with a digit or the number has a leading zero.
+#[inline]
+fn ipv4_group(b: &[u8]) -> Option<(u32, usize)> {
+    let digit = |i: usize| {
+        b.get(i)
+            .map(|c| u32::from(c.wrapping_sub(b'0')))
+            .filter(|d| *d < 10)
+    };
+    let first = digit(0)?;
+    let Some(second) = digit(1) else {
+        return Some((first, 1));
+    };
+    if first == 0 {
+        return None;
+    }
+    Some(match digit(2) {
+        None => (first * 10 + second, 2),
+        Some(third) => (first * 100 + second * 10 + third, 3),
+    })
 }
 
 /// The method of an HTTP request line (`GET https://example.com:443/ HTTP/1.1` → `GET`).

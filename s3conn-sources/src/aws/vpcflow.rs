@@ -108,21 +108,21 @@ impl<'a> FlowView<'a> {
         let mut view = FlowView::default();
         let (mut end, mut start) = (None, None);
         for field in fields {
-            let slot = match field.key_bytes()? {
-                b"end" => {
+            let slot = match key_of(field.key_bytes()?) {
+                Key::End => {
                     end = Some(field);
                     continue;
                 }
-                b"start" => {
+                Key::Start => {
                     start = Some(field);
                     continue;
                 }
-                b"action" => &mut view.action,
-                b"log-status" | b"log_status" => &mut view.log_status,
-                b"srcaddr" => &mut view.srcaddr,
-                b"instance-id" | b"instance_id" => &mut view.instance_id,
-                b"interface-id" | b"interface_id" => &mut view.interface_id,
-                _ => continue,
+                Key::Action => &mut view.action,
+                Key::LogStatus => &mut view.log_status,
+                Key::SrcAddr => &mut view.srcaddr,
+                Key::InstanceId => &mut view.instance_id,
+                Key::InterfaceId => &mut view.interface_id,
+                Key::Other => continue,
             };
             *slot = text_of(&field)?;
         }
@@ -135,6 +135,36 @@ impl<'a> FlowView<'a> {
             }
         }
         Some(view)
+    }
+}
+
+/// The keys [`FlowView`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    End,
+    Start,
+    Action,
+    LogStatus,
+    SrcAddr,
+    InstanceId,
+    InterfaceId,
+    Other,
+}
+
+/// Which key `k` is, told by its length and first byte before its bytes are compared (a flow
+/// record has 14 or more keys, most of them read by nothing here).
+#[inline]
+fn key_of(k: &[u8]) -> Key {
+    let either = |a: &[u8], b: &[u8], key| if k == a || k == b { key } else { Key::Other };
+    match (k.len(), k.first()) {
+        (3, Some(b'e')) => either(b"end", b"end", Key::End),
+        (5, Some(b's')) => either(b"start", b"start", Key::Start),
+        (6, Some(b'a')) => either(b"action", b"action", Key::Action),
+        (7, Some(b's')) => either(b"srcaddr", b"srcaddr", Key::SrcAddr),
+        (10, Some(b'l')) => either(b"log-status", b"log_status", Key::LogStatus),
+        (11, Some(b'i')) => either(b"instance-id", b"instance_id", Key::InstanceId),
+        (12, Some(b'i')) => either(b"interface-id", b"interface_id", Key::InterfaceId),
+        _ => Key::Other,
     }
 }
 
@@ -186,5 +216,45 @@ impl LogSource for VpcFlow {
             outcome,
             ..Normalized::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_told_apart_by_their_whole_bytes() {
+        for (name, key) in [
+            ("end", Key::End),
+            ("start", Key::Start),
+            ("action", Key::Action),
+            ("srcaddr", Key::SrcAddr),
+            ("log-status", Key::LogStatus),
+            ("log_status", Key::LogStatus),
+            ("instance-id", Key::InstanceId),
+            ("instance_id", Key::InstanceId),
+            ("interface-id", Key::InterfaceId),
+            ("interface_id", Key::InterfaceId),
+        ] {
+            assert_eq!(key_of(name.as_bytes()), key, "{name}");
+        }
+        // Same length and first byte, other bytes; other lengths; empty.
+        for name in [
+            "eNd",
+            "stArt",
+            "accept",
+            "srcport",
+            "log.status",
+            "instance-ID",
+            "interface-ip",
+            "",
+            "version",
+            "ends",
+            "dstaddr",
+            "e",
+        ] {
+            assert_eq!(key_of(name.as_bytes()), Key::Other, "{name}");
+        }
     }
 }

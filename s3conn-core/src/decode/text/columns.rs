@@ -73,6 +73,17 @@ impl ColumnSet {
         }
     }
 
+    /// The columns of `rec` when they are known without splitting it: named by a header line
+    /// (and `rec` is not that line again) or by a `#Fields:` directive (and `rec` is not a
+    /// directive); `None` for anything [`ColumnSet::pick`] must look at.
+    pub(super) fn settled(&self, rec: &[u8]) -> Option<&[Column]> {
+        match self {
+            ColumnSet::Header { columns, line } if rec != line.as_bytes() => Some(columns),
+            ColumnSet::Fields(columns) if rec.first() != Some(&b'#') => Some(columns),
+            _ => None,
+        }
+    }
+
     /// What the record `rec`, split into `tokens`, is. Its bytes are read as text only where a
     /// header, a directive or an error needs it (an event's are checked as it is written).
     pub(super) fn pick(

@@ -5,10 +5,11 @@ use std::ops::ControlFlow;
 
 use super::columns::{ColumnSet, Pick};
 use super::reader::{Raw, RecordReader};
-use super::record::JsonRecord;
+use super::record::{JsonRecord, WINDOW};
 use super::split::{split, Token};
 use super::{Split, TextFormat};
 use crate::decode::{BadReason, DecodeError, FrameSummary, Item, Limits};
+use crate::json::FieldSpan;
 
 /// Frames text records of one format as JSON events (see [`crate::decode::text`]).
 #[derive(Debug, Clone, Copy)]
@@ -98,9 +99,9 @@ impl State<'_, '_> {
                     self.bad(&sample, line, offset, BadReason::TooLarge { limit })?;
                 }
                 Raw::Record { line, offset } => {
-                    let rec = reader.record();
+                    let (rec, padded) = reader.record_and_slack(WINDOW);
                     let Some(start) = &multiline else {
-                        self.record(rec, line, offset)?;
+                        self.record(rec, Some(padded), line, offset)?;
                         continue;
                     };
                     let starts = std::str::from_utf8(rec).is_ok_and(|s| start.is_match(s));
@@ -145,7 +146,7 @@ impl State<'_, '_> {
             let limit = self.max_record;
             return self.bad(&p.bytes, p.line, p.offset, BadReason::TooLarge { limit });
         }
-        self.record(&p.bytes, p.line, p.offset)
+        self.record(&p.bytes, None, p.line, p.offset)
     }
 
     fn send(&mut self, item: Item<'_>) -> Result<(), Halt> {
@@ -173,40 +174,77 @@ impl State<'_, '_> {
     }
 
     /// One record (a line, a CSV record, or lines joined): a header, a directive, an event or bad.
-    fn record(&mut self, rec: &[u8], line: u64, offset: u64) -> Result<(), Halt> {
+    /// `padded`, when given, is the record followed by bytes of slack (see
+    /// [`JsonRecord::write_delimited`]).
+    fn record(
+        &mut self,
+        rec: &[u8],
+        padded: Option<&[u8]>,
+        line: u64,
+        offset: u64,
+    ) -> Result<(), Halt> {
         if rec.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        if let Err(message) = split(self.format.split, rec, &mut self.tokens) {
-            return self.bad(rec, line, offset, BadReason::InvalidText { message });
-        }
-        let pick = self.columns.pick(self.format, rec, &self.tokens)?;
-        let columns = match pick {
-            Pick::Skip => return Ok(()),
-            Pick::Bad(reason) => return self.bad(rec, line, offset, reason),
-            Pick::Columns(columns) => columns,
+        let written = 'written: {
+            if let Split::Delimited { delimiter } = self.format.split {
+                // The common case (known columns, the right field count, nothing to escape)
+                // goes straight from the record's bytes to its JSON object; anything else below.
+                if let Some(columns) = self.columns.settled(rec) {
+                    let absent = &self.format.absent;
+                    let json = &mut self.json;
+                    if let Some(written) =
+                        json.write_delimited(rec, padded, delimiter, columns, absent)
+                    {
+                        break 'written written;
+                    }
+                }
+            }
+            if let Err(message) = split(self.format.split, rec, &mut self.tokens) {
+                return self.bad(rec, line, offset, BadReason::InvalidText { message });
+            }
+            let pick = self.columns.pick(self.format, rec, &self.tokens)?;
+            let columns = match pick {
+                Pick::Skip => return Ok(()),
+                Pick::Bad(reason) => return self.bad(rec, line, offset, reason),
+                Pick::Columns(columns) => columns,
+            };
+            self.json.write(
+                rec,
+                self.format.split,
+                columns,
+                &self.tokens,
+                &self.format.absent,
+            )
         };
-        let written = self.json.write(
-            rec,
-            self.format.split,
-            columns,
-            &self.tokens,
-            &self.format.absent,
-        );
-        let (raw, fields) = match written {
-            Ok(done) => done,
-            Err(reason) => return self.bad(rec, line, offset, reason),
-        };
-        self.summary.events += 1;
-        match (self.on_item)(Item::Event {
-            raw,
-            fields: Some(fields),
-            list: None,
-            line,
-            offset,
-        }) {
-            ControlFlow::Continue(()) => Ok(()),
-            ControlFlow::Break(()) => Err(Halt::Stop),
+        match written {
+            Ok((raw, fields)) => {
+                let (on_item, summary) = (&mut *self.on_item, &mut self.summary);
+                deliver(on_item, summary, raw, fields, line, offset)
+            }
+            Err(reason) => self.bad(rec, line, offset, reason),
         }
+    }
+}
+
+/// Hands the event `raw` (its fields noted) to the consumer `on_item` and counts it.
+fn deliver<F: FnMut(Item<'_>) -> ControlFlow<()> + ?Sized>(
+    on_item: &mut F,
+    summary: &mut FrameSummary,
+    raw: &str,
+    fields: &[FieldSpan],
+    line: u64,
+    offset: u64,
+) -> Result<(), Halt> {
+    summary.events += 1;
+    match on_item(Item::Event {
+        raw,
+        fields: Some(fields),
+        list: None,
+        line,
+        offset,
+    }) {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(()) => Err(Halt::Stop),
     }
 }

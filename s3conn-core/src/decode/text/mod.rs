@@ -40,6 +40,7 @@
 mod columns;
 mod format;
 mod framer;
+mod numbers;
 mod reader;
 mod record;
 mod sniff;

@@ -64,15 +64,20 @@ impl<'r> RecordReader<'r> {
         }
     }
 
-    /// The bytes of the record `next` returned as [`Raw::Record`] (line end and `\r` removed).
-    pub(super) fn record(&self) -> &[u8] {
-        let rec = &self.w.buf[self.pos..self.rec_end];
-        let rec = if self.w.base == 0 && self.pos == 0 {
-            rec.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(rec)
-        } else {
-            rec
-        };
-        rec.strip_suffix(b"\r").unwrap_or(rec)
+    /// The bytes of the record `next` returned as [`Raw::Record`] (line end and `\r` removed),
+    /// and the same bytes followed by up to `slack` more of the buffer
+    /// (what comes after the record, or stale bytes past the input read so far): room for copies
+    /// of a fixed width that read past a field's end.
+    pub(super) fn record_and_slack(&self, slack: usize) -> (&[u8], &[u8]) {
+        let buf = &self.w.buf;
+        let (mut start, mut end) = (self.pos, self.rec_end);
+        if self.w.base == 0 && start == 0 && buf[start..end].starts_with(&[0xEF, 0xBB, 0xBF]) {
+            start += 3;
+        }
+        if end > start && buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+        (&buf[start..end], &buf[start..(end + slack).min(buf.len())])
     }
 
     /// Reads more after `end`, dropping the bytes before `pos` first. False at end of input.

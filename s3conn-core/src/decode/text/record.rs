@@ -1,7 +1,8 @@
 //! Writing one text record as a JSON object, noting its fields for `Event::parse`.
 
 use super::columns::text_of;
-use super::split::{unescape, Escape, Token};
+use super::numbers::{is_integer, is_integer_window, is_number};
+use super::split::{for_each_delimited, unescape, Escape, Token};
 use super::{FieldType, Split};
 use crate::decode::BadReason;
 use crate::json::{any_needs_escape, write_escaped, write_str, FieldSpan, ValueHint};
@@ -9,7 +10,7 @@ use crate::json::{any_needs_escape, write_escaped, write_str, FieldSpan, ValueHi
 /// Bytes copied at once on the fast path: a key or a value up to this long is copied as one
 /// fixed-size move (a few register loads and stores, no call), into a canvas with room for it
 /// and from a buffer with this much slack past its end.
-const WINDOW: usize = 32;
+pub(super) const WINDOW: usize = 32;
 
 /// A field's key, written once as JSON, and its type.
 #[derive(Debug, Clone)]
@@ -93,23 +94,23 @@ impl JsonRecord {
         if self.plain && tokens.len() <= columns.len() && split.ascii_delimiters() {
             // Every byte of the record outside its tokens is an ASCII delimiter, and absent
             // values are UTF-8 strings: the object is UTF-8 exactly when the record is.
-            let written = self.plain_fields(rec, columns, tokens, absent).or_else(|| {
-                // Keys longer than a window took more room than the estimate: make room for
-                // them all and write again.
-                let keys: usize = columns.iter().map(|c| c.prefix.len().max(WINDOW) + 2).sum();
-                self.canvas.resize(room(rec.len(), 0) + keys, 0);
-                self.plain_fields(rec, columns, tokens, absent)
-            });
+            let put_all = |w: &mut Windowed<'_>| {
+                tokens
+                    .iter()
+                    .zip(columns)
+                    .all(|(token, column)| w.put(column, token.start, token.end, token.escape))
+            };
+            let written = self
+                .windowed(rec, None, columns, absent, put_all)
+                .or_else(|| {
+                    // Keys longer than a window took more room than the estimate: make room for
+                    // them all and write again.
+                    let keys: usize = columns.iter().map(|c| c.prefix.len().max(WINDOW) + 2).sum();
+                    self.canvas.resize(room(rec.len(), 0) + keys, 0);
+                    self.windowed(rec, None, columns, absent, put_all)
+                });
             if let Some(len) = written {
-                return match std::str::from_utf8(&self.canvas[..len]) {
-                    Ok(text) => Ok((text, &self.spans)),
-                    Err(_) => Err(match text_of(rec) {
-                        Err(reason) => reason,
-                        Ok(_) => BadReason::InvalidText {
-                            message: "the record's JSON object is not UTF-8".to_owned(),
-                        },
-                    }),
-                };
+                return self.checked(rec, len);
             }
             self.spans.clear();
         }
@@ -123,81 +124,120 @@ impl JsonRecord {
         Ok(self.finish())
     }
 
-    /// [`JsonRecord::write`] of a record with nothing to escape: keys and values are copied a
-    /// window at a time onto `canvas`; the object's length, or `None` when keys longer than a
-    /// window need more room than `canvas` has (nothing usable was written).
-    fn plain_fields(
+    /// [`JsonRecord::write`] of a record cut at single ASCII `delimiter` bytes into exactly as
+    /// many fields as `columns`, straight from its bytes (no tokens in between); `None` when it
+    /// takes the general path (another field count, something to escape, keys longer than the
+    /// room estimate).
+    pub(super) fn write_delimited(
         &mut self,
         rec: &[u8],
+        padded: Option<&[u8]>,
+        delimiter: u8,
         columns: &[Column],
-        tokens: &[Token],
         absent: &[String],
+    ) -> Option<Result<(&str, &[FieldSpan]), BadReason>> {
+        self.begin(rec);
+        if !self.plain || !delimiter.is_ascii() {
+            return None;
+        }
+        let len = self.windowed(
+            rec,
+            padded,
+            columns,
+            absent,
+            #[inline(always)]
+            |w| {
+                let mut at = 0;
+                let all = for_each_delimited(
+                    rec,
+                    delimiter,
+                    #[inline(always)]
+                    |start, end| {
+                        let taken = columns
+                            .get(at)
+                            .is_some_and(|column| w.put(column, start, end, Escape::None));
+                        at += 1;
+                        taken
+                    },
+                );
+                all && at == columns.len()
+            },
+        );
+        match len {
+            Some(len) => Some(self.checked(rec, len)),
+            None => {
+                self.spans.clear();
+                None
+            }
+        }
+    }
+
+    /// The object written on the windowed path (`canvas[..len]`) as text, and its fields; the
+    /// record's UTF-8 error when it is not text.
+    fn checked(&self, rec: &[u8], len: usize) -> Result<(&str, &[FieldSpan]), BadReason> {
+        match std::str::from_utf8(&self.canvas[..len]) {
+            Ok(text) => Ok((text, &self.spans)),
+            Err(_) => Err(match text_of(rec) {
+                Err(reason) => reason,
+                Ok(_) => BadReason::InvalidText {
+                    message: "the record's JSON object is not UTF-8".to_owned(),
+                },
+            }),
+        }
+    }
+
+    /// Writes a record with nothing to escape onto `canvas` a window at a time: `put_all` puts
+    /// its fields; the object's length, or `None` when `put_all` gave up (keys longer than a
+    /// window needed more room than `canvas` has, or the fields did not fit the columns).
+    /// `padded` is `rec` followed by slack (the reader's buffer): used when it has a window's
+    /// worth, else the record is copied into a buffer that has.
+    #[inline(always)]
+    fn windowed(
+        &mut self,
+        rec: &[u8],
+        padded: Option<&[u8]>,
+        columns: &[Column],
+        absent: &[String],
+        put_all: impl FnOnce(&mut Windowed<'_>) -> bool,
     ) -> Option<usize> {
-        self.padded.clear();
-        self.padded.extend_from_slice(rec);
-        self.padded.resize(rec.len() + WINDOW, 0);
-        self.spans.clear();
+        let record = match padded {
+            Some(padded) if padded.len() >= rec.len() + WINDOW => padded,
+            _ => {
+                self.padded.clear();
+                self.padded.extend_from_slice(rec);
+                self.padded.resize(rec.len() + WINDOW, 0);
+                &self.padded
+            }
+        };
         // Room for keys of at most a window; a longer one checks that its excess fits.
         let fits = room(rec.len(), columns.len());
         if self.canvas.len() < fits {
             self.canvas.resize(fits, 0);
         }
-        let mut need = fits;
-        let (out, record, spans) = (&mut self.canvas[..], &self.padded[..], &mut self.spans);
-        let dash_only = matches!(absent, [a] if a == "-");
-        // Every key is written with its comma, the first one too: its comma lands on byte 0,
-        // which becomes the `{` at the end.
-        let mut len = 0;
-        for (token, column) in tokens.iter().zip(columns) {
-            let (start, end) = (token.start, token.end.max(token.start));
-            let vlen = end - start;
-            let gone = if dash_only {
-                vlen == 1 && record[start] == b'-'
-            } else {
-                is_absent(absent, &record[start..end])
-            };
-            if gone {
-                continue;
-            }
-            let plen = column.prefix.len();
-            if plen <= WINDOW {
-                out[len..len + WINDOW].copy_from_slice(&column.window);
-            } else {
-                need += plen - WINDOW;
-                if out.len() < need {
-                    return None;
-                }
-                out[len..len + plen].copy_from_slice(column.prefix.as_bytes());
-            }
-            let key = len + 2..len + plen - 2;
-            len += plen;
-            let bare = column.bare_hint(&record[start..end], token.escape);
-            // The quotes are always written and kept only around a string: a bare number's
-            // value overwrites the opening one, the next key the closing one.
-            let quoted = usize::from(bare.is_none());
-            let value_start = len;
-            out[len] = b'"';
-            len += quoted;
-            if vlen <= WINDOW {
-                out[len..len + WINDOW].copy_from_slice(&record[start..start + WINDOW]);
-            } else {
-                out[len..len + vlen].copy_from_slice(&record[start..end]);
-            }
-            len += vlen;
-            out[len] = b'"';
-            len += quoted;
-            spans.push(FieldSpan {
-                key,
-                value: value_start..len,
-                key_escaped: column.key_escaped,
-                hint: bare.unwrap_or(ValueHint::PlainString),
-            });
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.clear();
+        spans.reserve(columns.len());
+        let mut w = Windowed {
+            out: &mut self.canvas,
+            record,
+            spans,
+            len: 0,
+            need: fits,
+            dash_only: matches!(absent, [a] if a == "-"),
+            absent,
+        };
+        let done = put_all(&mut w);
+        let (len, spans) = (w.len, w.spans);
+        self.spans = spans;
+        if !done {
+            return None;
         }
-        out[0] = b'{';
-        len = len.max(1);
-        out[len] = b'}';
-        len += 1;
-        Some(len)
+        // Every key was written with its comma, the first one too: its comma landed on byte 0,
+        // which becomes the `{`.
+        self.canvas[0] = b'{';
+        let len = len.max(1);
+        self.canvas[len] = b'}';
+        Some(len + 1)
     }
 
     /// Starts a new object for a record whose text is `record`.
@@ -259,6 +299,83 @@ impl JsonRecord {
     }
 }
 
+/// The windowed path's state while one record is written: keys and values are copied a window
+/// at a time onto `out`, from `record` (the record and `WINDOW` bytes of slack).
+struct Windowed<'a> {
+    out: &'a mut [u8],
+    record: &'a [u8],
+    spans: Vec<FieldSpan>,
+    /// Bytes written.
+    len: usize,
+    /// Room the record needs so far.
+    need: usize,
+    /// `absent` is just `-`.
+    dash_only: bool,
+    absent: &'a [String],
+}
+
+impl Windowed<'_> {
+    /// Writes the field `record[start..end]` under `column` (nothing when it is absent); false
+    /// when the canvas has no room for a key longer than a window (nothing usable was written).
+    #[inline(always)]
+    fn put(&mut self, column: &Column, start: usize, end: usize, escape: Escape) -> bool {
+        let (out, record, mut len) = (&mut *self.out, self.record, self.len);
+        let end = end.max(start);
+        let vlen = end - start;
+        let gone = if self.dash_only {
+            vlen == 1 && record[start] == b'-'
+        } else {
+            is_absent(self.absent, &record[start..end])
+        };
+        if gone {
+            return true;
+        }
+        // Every key is written with its comma, the first one too.
+        let plen = column.prefix.len();
+        if plen <= WINDOW {
+            out[len..len + WINDOW].copy_from_slice(&column.window);
+        } else {
+            self.need += plen - WINDOW;
+            if out.len() < self.need {
+                return false;
+            }
+            out[len..len + plen].copy_from_slice(column.prefix.as_bytes());
+        }
+        let key = len + 2..len + plen - 2;
+        len += plen;
+        let bare = match record[start..].first_chunk::<16>() {
+            // Short integers are checked without a loop over their digits.
+            Some(window) if vlen <= 16 && column.kind == FieldType::Integer => {
+                (escape == Escape::None && is_integer_window(window, vlen))
+                    .then_some(ValueHint::Integer)
+            }
+            _ => column.bare_hint(&record[start..end], escape),
+        };
+        // The quotes are always written and kept only around a string: a bare number's value
+        // overwrites the opening one, the next key the closing one.
+        let quoted = usize::from(bare.is_none());
+        let value_start = len;
+        out[len] = b'"';
+        len += quoted;
+        if vlen <= WINDOW {
+            out[len..len + WINDOW].copy_from_slice(&record[start..start + WINDOW]);
+        } else {
+            out[len..len + vlen].copy_from_slice(&record[start..end]);
+        }
+        len += vlen;
+        out[len] = b'"';
+        len += quoted;
+        self.len = len;
+        self.spans.push(FieldSpan {
+            key,
+            value: value_start..len,
+            key_escaped: column.key_escaped,
+            hint: bare.unwrap_or(ValueHint::PlainString),
+        });
+        true
+    }
+}
+
 /// Bytes the windowed path may write for a record of `len` bytes and `columns` keys of at most a
 /// window: `{`, every key, two quotes a value, the record, `}`, and a window copy's overshoot.
 fn room(len: usize, columns: usize) -> usize {
@@ -270,88 +387,9 @@ pub(super) fn is_absent(absent: &[String], value: &[u8]) -> bool {
     absent.iter().any(|a| a.as_bytes() == value)
 }
 
-/// `-?(0|[1-9][0-9]*)`, at most 19 digits (an i64 or u64 without loss).
-#[inline]
-fn is_integer(b: &[u8]) -> bool {
-    let digits = match b {
-        [b'-', rest @ ..] => rest,
-        _ => b,
-    };
-    if digits.is_empty() || digits.len() > 19 || (digits.len() > 1 && digits[0] == b'0') {
-        return false;
-    }
-    // No early exit: short fields, one predictable loop.
-    digits
-        .iter()
-        .fold(true, |ok, &d| ok & (d.wrapping_sub(b'0') < 10))
-}
-
-/// The JSON number grammar.
-fn is_number(b: &[u8]) -> bool {
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let int_start = i;
-    while b.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    let int = &b[int_start..i];
-    if int.is_empty() || (int.len() > 1 && int[0] == b'0') {
-        return false;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let frac = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == frac {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let exp = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == exp {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_follow_the_json_grammar() {
-        for ok in ["0", "-1", "123", "9223372036854775807"] {
-            assert!(is_integer(ok.as_bytes()), "{ok}");
-            assert!(is_number(ok.as_bytes()), "{ok}");
-        }
-        for bad in [
-            "",
-            "-",
-            "007",
-            "+1",
-            "1.5",
-            "1e3",
-            "12a",
-            "99999999999999999999",
-        ] {
-            assert!(!is_integer(bad.as_bytes()), "{bad}");
-        }
-        for ok in ["0.125", "-1.5e-3", "1E9", "0"] {
-            assert!(is_number(ok.as_bytes()), "{ok}");
-        }
-        for bad in ["1.", ".5", "01", "1e", "NaN", "-", "1.5.5"] {
-            assert!(!is_number(bad.as_bytes()), "{bad}");
-        }
-    }
 
     #[test]
     fn a_record_is_valid_json_with_its_fields_noted() {
@@ -471,6 +509,28 @@ mod tests {
             assert_eq!(fast_spans, slow_spans.as_slice(), "{row:?}");
             serde_json::from_str::<serde_json::Value>(fast_text).expect("JSON");
             assert!(record.plain, "the windowed path was taken");
+            // Straight from the bytes: the same object, with the record copied or read from a
+            // buffer with slack after it; a value holding the delimiter changes the field count,
+            // and keys longer than the first room estimate need the general path once.
+            let mut padded = text.clone().into_bytes();
+            padded.extend_from_slice(&[b'x'; WINDOW]);
+            let splits = row.iter().any(|v| v.contains(' '));
+            let long_keys = columns.iter().any(|c| c.prefix.len() > WINDOW);
+            for slack in [None, Some(&padded[..])] {
+                let mut fresh = JsonRecord::default();
+                // `record`'s canvas was grown by `write` above: only `fresh` may lack room.
+                for (json, is_fresh) in [(&mut fresh, true), (&mut record, false)] {
+                    match json.write_delimited(text.as_bytes(), slack, b' ', columns, &absent) {
+                        Some(written) => {
+                            let (text, spans) = written.expect("UTF-8");
+                            assert!(!splits, "{row:?}");
+                            assert_eq!(text, slow_text, "{row:?}");
+                            assert_eq!(spans, slow_spans.as_slice(), "{row:?}");
+                        }
+                        None => assert!(splits || (long_keys && is_fresh), "{row:?}"),
+                    }
+                }
+            }
         }
     }
 
