@@ -1,9 +1,10 @@
 //! Text decoding throughput (issue 14): decode + normalize of ≥ 100 MB VPC Flow Logs and ALB
 //! corpora (generated here, deterministic), measured in one run beside decompression alone of
 //! the same bytes. MB/s are of decompressed text (`Throughput::Bytes`). Normalizing is done by
-//! minimal hand-written sources (`benches/corpus/text.rs`, reading their fields through
-//! `Event::parse` as the built-in sources do) and, for comparison, by the declarative specs in
-//! `benches/specs/`. Run: `cargo bench --bench text` (`TEXT_BENCH_MB=100`, `TEXT_BENCH_SECS=10`).
+//! the built-in sources (`aws-vpcflow`, `aws-alb`: the product's path), by minimal hand-written
+//! sources (`benches/corpus/text.rs`, reading their fields through `Event::parse` as an
+//! integrator's source would) and by the declarative specs in `benches/specs/`.
+//! Run: `cargo bench --bench text` (`TEXT_BENCH_MB=100`, `TEXT_BENCH_SECS=10`).
 
 // criterion_group! generates an undocumented pub fn.
 #![allow(missing_docs)]
@@ -80,9 +81,15 @@ fn bench_text(c: &mut Criterion) {
         None,
         Some(1),
     );
+    let builtin = s3conn::sources::builtin_registry();
     for kind in [TextKind::VpcFlow, TextKind::Alb] {
         let spec = DeclarativeSource::from_path(root.join(kind.spec())).expect("bench spec");
         let source = Minimal::new(kind);
+        let id = match kind {
+            TextKind::VpcFlow => "aws-vpcflow",
+            TextKind::Alb => "aws-alb",
+        };
+        let real = builtin.get(id).expect("built-in source");
         let (plain, records) = text_corpus(kind, mb * 1_000_000, 42);
         let gz = corpus::gzip(&plain);
         eprintln!(
@@ -91,6 +98,7 @@ fn bench_text(c: &mut Criterion) {
             gz.len()
         );
         assert_eq!(decode_normalize(&source, &context, &plain), records);
+        assert_eq!(decode_normalize(real.as_ref(), &context, &plain), records);
         let mut group = c.benchmark_group(format!("text/{kind:?}"));
         group
             .sample_size(10)
@@ -106,11 +114,14 @@ fn bench_text(c: &mut Criterion) {
         group.bench_function("decode only plain", |b| {
             b.iter(|| decode_only(&source, black_box(&plain)))
         });
-        group.bench_function("decode+normalize plain", |b| {
-            b.iter(|| decode_normalize(&source, &context, black_box(&plain)))
+        group.bench_function(format!("decode+normalize plain, built-in {id}"), |b| {
+            b.iter(|| decode_normalize(real.as_ref(), &context, black_box(&plain)))
         });
-        group.bench_function("gunzip+decode+normalize", |b| {
-            b.iter(|| decode_normalize(&source, &context, black_box(&gz)))
+        group.bench_function(format!("gunzip+decode+normalize, built-in {id}"), |b| {
+            b.iter(|| decode_normalize(real.as_ref(), &context, black_box(&gz)))
+        });
+        group.bench_function("decode+normalize plain, minimal Event::parse source", |b| {
+            b.iter(|| decode_normalize(&source, &context, black_box(&plain)))
         });
         group.bench_function("decode+normalize plain, declarative spec", |b| {
             b.iter(|| decode_normalize(&spec, &context, black_box(&plain)))

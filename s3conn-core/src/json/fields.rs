@@ -342,6 +342,18 @@ mod tests {
         );
     }
 
+    /// The top-level fields of `text` as the validator notes them, with `hints` as a text
+    /// decoder would give them.
+    fn hinted(text: &str, hints: &[ValueHint]) -> Vec<FieldSpan> {
+        let mut v = Validator::new();
+        v.validate(text.as_bytes()).unwrap();
+        v.fields()
+            .iter()
+            .zip(hints)
+            .map(|(f, &hint)| FieldSpan { hint, ..f.clone() })
+            .collect()
+    }
+
     #[test]
     fn hinted_values_read_as_serde_json_reads_them() {
         #[derive(Debug, Deserialize, PartialEq)]
@@ -355,22 +367,18 @@ mod tests {
             opt: Option<String>,
         }
         let text = r#"{"s":"a b","u":42,"i":-7,"big":-9223372036854775808,"any":"x","opt":"y"}"#;
-        let mut v = Validator::new();
-        v.validate(text.as_bytes()).unwrap();
-        let hints = [
-            ValueHint::PlainString,
-            ValueHint::Integer,
-            ValueHint::Integer,
-            ValueHint::Integer,
-            ValueHint::PlainString,
-            ValueHint::PlainString,
-        ];
-        let fields: Vec<FieldSpan> = v
-            .fields()
-            .iter()
-            .zip(hints)
-            .map(|(f, hint)| FieldSpan { hint, ..f.clone() })
-            .collect();
+        use ValueHint::{Integer, PlainString};
+        let fields = hinted(
+            text,
+            &[
+                PlainString,
+                Integer,
+                Integer,
+                Integer,
+                PlainString,
+                PlainString,
+            ],
+        );
         let ours = Hinted::deserialize(TopLevel::new(text, &fields)).unwrap();
         assert!(matches!(ours.s, Cow::Borrowed("a b")));
         let theirs: Hinted<'_> = serde_json::from_str(text).unwrap();
@@ -393,21 +401,8 @@ mod tests {
     #[test]
     fn typed_reads_of_hinted_values_match_serde_json_values_and_errors() {
         let text = r#"{"s":"a b","n":42,"m":-7,"z":300,"t":"true"}"#;
-        let mut v = Validator::new();
-        v.validate(text.as_bytes()).unwrap();
-        let hints = [
-            ValueHint::PlainString,
-            ValueHint::Integer,
-            ValueHint::Integer,
-            ValueHint::Integer,
-            ValueHint::PlainString,
-        ];
-        let fields: Vec<FieldSpan> = v
-            .fields()
-            .iter()
-            .zip(hints)
-            .map(|(f, hint)| FieldSpan { hint, ..f.clone() })
-            .collect();
+        use ValueHint::{Integer, PlainString};
+        let fields = hinted(text, &[PlainString, Integer, Integer, Integer, PlainString]);
         /// Reads the field `key` as `T` both ways: the same value, or the same error.
         fn same<'a, T>(text: &'a str, fields: &[FieldSpan], key: &str)
         where
