@@ -17,6 +17,17 @@ pub(super) fn is_integer(b: &[u8]) -> bool {
         .fold(true, |ok, &d| ok & (d.wrapping_sub(b'0') < 10))
 }
 
+/// `UP_TO[n]`: the low `n` bytes of a `u128` set (a table, not a variable 128-bit shift).
+const UP_TO: [u128; 17] = {
+    let mut masks = [0u128; 17];
+    let mut n = 1;
+    while n < 17 {
+        masks[n] = (masks[n - 1] << 8) | 0xff;
+        n += 1;
+    }
+    masks
+};
+
 /// [`is_integer`] of `window[..len]` (`len` at most 16), without a loop: the 16 bytes are
 /// checked at once as one number and the bytes past `len` ignored.
 #[inline(always)]
@@ -31,12 +42,8 @@ pub(super) fn is_integer_window(window: &[u8; 16], len: usize) -> bool {
     // starts only at a byte that is not a digit, so it never hides one.
     let not_digit =
         (x.wrapping_sub(ONES * b'0' as u128) | x.wrapping_add(ONES * 0x46)) & (ONES * 0x80);
-    let upto = if len >= 16 {
-        u128::MAX
-    } else {
-        (1u128 << (8 * len)) - 1
-    };
-    let from = !((1u128 << (8 * skip)) - 1);
+    let upto = UP_TO.get(len).copied().unwrap_or(u128::MAX);
+    let from = !(u128::from(negative) * 0xff);
     let leading_zero = digits > 1 && window[skip] == b'0';
     not_digit & upto & from == 0 && (1..=19).contains(&digits) && !leading_zero
 }

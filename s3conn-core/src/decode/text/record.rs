@@ -12,6 +12,10 @@ use crate::json::{any_needs_escape, write_escaped, write_str, FieldSpan, ValueHi
 /// and from a buffer with this much slack past its end.
 pub(super) const WINDOW: usize = 32;
 
+/// The canvas a short field (key and value of at most a window each) may touch: the key's
+/// window, a quote, the value's window and a quote.
+const FIELD: usize = 2 * WINDOW + 2;
+
 /// A field's key, written once as JSON, and its type.
 #[derive(Debug, Clone)]
 pub(super) struct Column {
@@ -319,7 +323,7 @@ impl Windowed<'_> {
     /// when the canvas has no room for a key longer than a window (nothing usable was written).
     #[inline(always)]
     fn put(&mut self, column: &Column, start: usize, end: usize, escape: Escape) -> bool {
-        let (out, record, mut len) = (&mut *self.out, self.record, self.len);
+        let record = self.record;
         let end = end.max(start);
         let vlen = end - start;
         let gone = if self.dash_only {
@@ -330,7 +334,56 @@ impl Windowed<'_> {
         if gone {
             return true;
         }
-        // Every key is written with its comma, the first one too.
+        let bare = match record[start..].first_chunk::<16>() {
+            // Short integers are checked without a loop over their digits.
+            Some(window) if vlen <= 16 && column.kind == FieldType::Integer => {
+                (escape == Escape::None && is_integer_window(window, vlen))
+                    .then_some(ValueHint::Integer)
+            }
+            _ => column.bare_hint(&record[start..end], escape),
+        };
+        // The quotes are always written and kept only around a string: a bare number's value
+        // overwrites the opening one, the next key the closing one. Every key is written with
+        // its comma, the first one too.
+        let quoted = usize::from(bare.is_none());
+        let plen = column.prefix.len();
+        let len = self.len;
+        let dst = self
+            .out
+            .get_mut(len..)
+            .and_then(|o| o.first_chunk_mut::<FIELD>());
+        let src = record.get(start..).and_then(|r| r.first_chunk::<WINDOW>());
+        match (dst, src) {
+            // The common case, a key and a value of at most a window: written inside one
+            // fixed-size chunk of the canvas, bounds checked once.
+            (Some(dst), Some(src)) if plen <= WINDOW && vlen <= WINDOW => {
+                dst[..WINDOW].copy_from_slice(&column.window);
+                dst[plen] = b'"';
+                dst[plen + quoted..plen + quoted + WINDOW].copy_from_slice(src);
+                dst[plen + quoted + vlen] = b'"';
+            }
+            _ => {
+                if !self.put_long(column, start, end, quoted) {
+                    return false;
+                }
+            }
+        }
+        let field_end = len + plen + vlen + 2 * quoted;
+        self.len = field_end;
+        self.spans.push(FieldSpan {
+            key: len + 2..len + plen - 2,
+            value: len + plen..field_end,
+            key_escaped: column.key_escaped,
+            hint: bare.unwrap_or(ValueHint::PlainString),
+        });
+        true
+    }
+
+    /// [`Windowed::put`]'s copies for a key or a value longer than a window; false when the
+    /// canvas has no room for the key.
+    #[inline(never)]
+    fn put_long(&mut self, column: &Column, start: usize, end: usize, quoted: usize) -> bool {
+        let (out, record, mut len) = (&mut *self.out, self.record, self.len);
         let plen = column.prefix.len();
         if plen <= WINDOW {
             out[len..len + WINDOW].copy_from_slice(&column.window);
@@ -341,37 +394,16 @@ impl Windowed<'_> {
             }
             out[len..len + plen].copy_from_slice(column.prefix.as_bytes());
         }
-        let key = len + 2..len + plen - 2;
         len += plen;
-        let bare = match record[start..].first_chunk::<16>() {
-            // Short integers are checked without a loop over their digits.
-            Some(window) if vlen <= 16 && column.kind == FieldType::Integer => {
-                (escape == Escape::None && is_integer_window(window, vlen))
-                    .then_some(ValueHint::Integer)
-            }
-            _ => column.bare_hint(&record[start..end], escape),
-        };
-        // The quotes are always written and kept only around a string: a bare number's value
-        // overwrites the opening one, the next key the closing one.
-        let quoted = usize::from(bare.is_none());
-        let value_start = len;
         out[len] = b'"';
         len += quoted;
+        let vlen = end - start;
         if vlen <= WINDOW {
             out[len..len + WINDOW].copy_from_slice(&record[start..start + WINDOW]);
         } else {
             out[len..len + vlen].copy_from_slice(&record[start..end]);
         }
-        len += vlen;
-        out[len] = b'"';
-        len += quoted;
-        self.len = len;
-        self.spans.push(FieldSpan {
-            key,
-            value: value_start..len,
-            key_escaped: column.key_escaped,
-            hint: bare.unwrap_or(ValueHint::PlainString),
-        });
+        out[len + vlen] = b'"';
         true
     }
 }
