@@ -270,6 +270,46 @@ fn fixture_bytes(id: &str, key: &str, bytes: &[u8]) -> Vec<Record> {
 }
 
 #[test]
+fn vpcflow_reads_the_same_from_noted_fields_as_through_serde() {
+    // The text decoder notes each record's fields and the source reads them without a parser;
+    // the same event as plain JSON (no noted fields) goes through serde: the same result.
+    let base = "AWSLogs/123456789010/vpcflowlogs/us-east-1";
+    let custom = "version srcaddr start end action instance-id interface-id log-status\n\
+        2 10.0.0.1 1700000000 - ACCEPT i-0123 eni-1 OK\n\
+        3 2001:db8::1 - - - - eni-2 NODATA\n\
+        3 010.0.0.1 - 1700000060 reject - - OK\n";
+    let mut records = fixture(
+        "aws-vpcflow",
+        &format!("{base}/2015/05/10/123456789010_vpcflowlogs_us-east-1_fl-1234abcd_20150510T1200Z_default.log.gz"),
+    );
+    records.extend(fixture(
+        "aws-vpcflow",
+        &format!("{base}/2020/06/01/123456789010_vpcflowlogs_us-east-1_fl-nat00001_20200601T0000Z_natgateway.log"),
+    ));
+    let custom_records = fixture_bytes(
+        "aws-vpcflow",
+        &format!("{base}/custom.log"),
+        custom.as_bytes(),
+    );
+    assert_eq!(custom_records.len(), 3);
+    assert_eq!(
+        custom_records[0].timestamp_ms, 1_700_000_000_000,
+        "start when end is absent"
+    );
+    assert_eq!(custom_records[0].fields.host.as_deref(), Some("i-0123"));
+    assert_eq!(
+        custom_records[2].fields.src_ip, None,
+        "not a canonical address"
+    );
+    records.extend(custom_records);
+    let source = builtin("aws-vpcflow");
+    for r in &records {
+        let event = s3conn_core::Event::new(r.event.get(), &r.context, None);
+        assert_eq!(source.normalize(&event), r.fields, "{}", r.event.get());
+    }
+}
+
+#[test]
 fn vpcflow_end_time_and_nat_gateway_fallback() {
     let base = "AWSLogs/123456789010/vpcflowlogs/us-east-1";
     let default = fixture(

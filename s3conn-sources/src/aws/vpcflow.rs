@@ -81,8 +81,9 @@ pub fn text_format() -> &'static TextFormat {
 /// Fallback reason for records of a format without `start` and `end` (or with both `-`).
 pub const NO_FLOW_TIME: &str = "flow record has no start or end time (custom format without them)";
 
-/// The fields of a flow record the source reads.
-#[derive(Deserialize, Default)]
+/// The fields of a flow record the source reads, through `serde` (the noted fields are read
+/// without it: [`Flow::from_noted`]).
+#[derive(Deserialize)]
 struct FlowView<'a> {
     #[serde(borrow, default)]
     end: TimeVal<'a>,
@@ -100,12 +101,24 @@ struct FlowView<'a> {
     interface_id: Text<'a>,
 }
 
-impl<'a> FlowView<'a> {
-    /// The view read straight from the fields the text decoder noted (no JSON parser); `None`
+/// What normalizing reads of a flow record, however it was read: the time (`end`, else
+/// `start`) and the texts, borrowed.
+#[derive(Default)]
+struct Flow<'a> {
+    time_ms: Option<i64>,
+    action: Option<&'a str>,
+    log_status: Option<&'a str>,
+    srcaddr: Option<&'a str>,
+    instance_id: Option<&'a str>,
+    interface_id: Option<&'a str>,
+}
+
+impl<'a> Flow<'a> {
+    /// The flow read straight from the fields the text decoder noted (no JSON parser); `None`
     /// when a field it reads is not a plain string or integer (then [`Event::parse`] reads it).
     /// Keys are matched by their bytes, and `start` is read only when `end` gives no time.
     fn from_noted(fields: impl Iterator<Item = NotedField<'a>>) -> Option<Self> {
-        let mut view = FlowView::default();
+        let mut flow = Flow::default();
         let (mut end, mut start) = (None, None);
         for field in fields {
             let slot = match key_of(field.key_bytes()?) {
@@ -117,24 +130,57 @@ impl<'a> FlowView<'a> {
                     start = Some(field);
                     continue;
                 }
-                Key::Action => &mut view.action,
-                Key::LogStatus => &mut view.log_status,
-                Key::SrcAddr => &mut view.srcaddr,
-                Key::InstanceId => &mut view.instance_id,
-                Key::InterfaceId => &mut view.interface_id,
+                Key::Action => &mut flow.action,
+                Key::LogStatus => &mut flow.log_status,
+                Key::SrcAddr => &mut flow.srcaddr,
+                Key::InstanceId => &mut flow.instance_id,
+                Key::InterfaceId => &mut flow.interface_id,
                 Key::Other => continue,
             };
-            *slot = text_of(&field)?;
+            *slot = Some(text_of(&field)?);
         }
-        if let Some(end) = end {
-            view.end = time_of(&end)?;
-        }
-        if view.end.to_ms().is_none() {
+        flow.time_ms = match end {
+            Some(end) => time_of(&end)?.to_ms(),
+            None => None,
+        };
+        if flow.time_ms.is_none() {
             if let Some(start) = start {
-                view.start = time_of(&start)?;
+                flow.time_ms = time_of(&start)?.to_ms();
             }
         }
-        Some(view)
+        Some(flow)
+    }
+
+    /// The flow of a view read through `serde`.
+    fn from_view(view: &'a FlowView<'_>) -> Self {
+        Flow {
+            time_ms: view.end.to_ms().or_else(|| view.start.to_ms()),
+            action: view.action.get(),
+            log_status: view.log_status.get(),
+            srcaddr: view.srcaddr.get(),
+            instance_id: view.instance_id.get(),
+            interface_id: view.interface_id.get(),
+        }
+    }
+
+    /// The record's common fields.
+    fn normalized(&self) -> Normalized {
+        let action = present(self.action);
+        let outcome = match action {
+            Some(a) if a.eq_ignore_ascii_case("ACCEPT") => Some(Outcome::Success),
+            Some(a) if a.eq_ignore_ascii_case("REJECT") => Some(Outcome::Failure),
+            _ => None,
+        };
+        normalize::finish(Normalized {
+            fallback_reason: self.time_ms.is_none().then(|| NO_FLOW_TIME.into()),
+            timestamp_ms: self.time_ms,
+            event_name: owned(action),
+            event_type: owned(present(self.log_status)),
+            src_ip: owned(ip(self.srcaddr)),
+            host: owned(present(self.instance_id).or(present(self.interface_id))),
+            outcome,
+            ..Normalized::default()
+        })
     }
 }
 
@@ -168,10 +214,10 @@ fn key_of(k: &[u8]) -> Key {
     }
 }
 
-/// A noted field as [`Text`] reads it (a number as its JSON text); `None` when not known.
-fn text_of<'a>(field: &NotedField<'a>) -> Option<Text<'a>> {
-    let text = field.plain_str().or_else(|| field.integer_text())?;
-    Some(Text((!text.is_empty()).then_some(Cow::Borrowed(text))))
+/// A noted field's text as [`Text`] reads it (a number as its JSON text); `None` when not
+/// known.
+fn text_of<'a>(field: &NotedField<'a>) -> Option<&'a str> {
+    field.plain_str().or_else(|| field.integer_text())
 }
 
 /// A noted field as [`TimeVal`] reads it; `None` when not known.
@@ -195,27 +241,13 @@ impl LogSource for VpcFlow {
     }
 
     fn normalize(&self, event: &Event<'_>) -> Normalized {
-        let noted = event.noted_fields().and_then(FlowView::from_noted);
-        let Some(f) = noted.or_else(|| normalize::parse_event::<FlowView<'_>>(event)) else {
-            return normalize::fallback(normalize::NOT_OBJECT);
-        };
-        let action = present(f.action.get());
-        let outcome = match action {
-            Some(a) if a.eq_ignore_ascii_case("ACCEPT") => Some(Outcome::Success),
-            Some(a) if a.eq_ignore_ascii_case("REJECT") => Some(Outcome::Failure),
-            _ => None,
-        };
-        let timestamp_ms = f.end.to_ms().or_else(|| f.start.to_ms());
-        normalize::finish(Normalized {
-            fallback_reason: timestamp_ms.is_none().then(|| NO_FLOW_TIME.into()),
-            timestamp_ms,
-            event_name: owned(action),
-            event_type: owned(present(f.log_status.get())),
-            src_ip: owned(ip(f.srcaddr.get())),
-            host: owned(present(f.instance_id.get()).or(present(f.interface_id.get()))),
-            outcome,
-            ..Normalized::default()
-        })
+        if let Some(flow) = event.noted_fields().and_then(Flow::from_noted) {
+            return flow.normalized();
+        }
+        match normalize::parse_event::<FlowView<'_>>(event) {
+            Some(view) => Flow::from_view(&view).normalized(),
+            None => normalize::fallback(normalize::NOT_OBJECT),
+        }
     }
 }
 
