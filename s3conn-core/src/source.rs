@@ -80,7 +80,8 @@ impl<'a> Event<'a> {
     /// so for an optional string prefer `#[serde(borrow, default)] Cow<'a, str>` (empty when
     /// absent). A `&'a str` field can only borrow, so it fails on an escaped string; the error
     /// names the (top-level) field. When the framer noted the event's top-level fields, the values
-    /// of the fields `T` does not name are not read again at all.
+    /// of the fields `T` does not name are not read again at all, and the plain strings and
+    /// integers a text decoder wrote are read without a JSON parser.
     ///
     /// ```
     /// use std::borrow::Cow;
