@@ -99,13 +99,7 @@ impl<'de> MapAccess<'de> for Fields<'de, '_> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        let value = self.value.take().unwrap_or(Value {
-            object: "null",
-            start: 0,
-            end: 4,
-            hint: ValueHint::Json,
-        });
-        seed.deserialize(value)
+        seed.deserialize(self.value.take().unwrap_or(Value::NULL))
             .map_err(|e| field_error(self.current_key(), &e))
     }
 
@@ -139,6 +133,14 @@ struct Value<'de> {
 }
 
 impl<'de> Value<'de> {
+    /// `null`, parsed (the value of a field whose key was not read first).
+    const NULL: Value<'static> = Value {
+        object: "null",
+        start: 0,
+        end: 4,
+        hint: ValueHint::Json,
+    };
+
     /// The value's text and hint (`null`, parsed, when its span is not in the text).
     #[inline]
     fn text_hint(&self) -> (&'de str, ValueHint) {
@@ -193,10 +195,7 @@ fn digits(text: &str) -> Option<u64> {
 macro_rules! forward_to_serde_json {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-            let mut de = serde_json::Deserializer::from_str(self.text());
-            let value = (&mut de).$method($($arg,)* visitor)?;
-            de.end()?;
-            Ok(value)
+            self.with_serde_json(|de| de.$method($($arg,)* visitor))
         }
     )*};
 }
@@ -208,23 +207,24 @@ macro_rules! forward_to_serde_json {
 macro_rules! hinted_or_serde_json {
     ($($method:ident;)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-            let visitor = match self.visit_hinted(visitor) {
-                Ok(value) => return value,
-                Err(visitor) => visitor,
-            };
-            let mut de = serde_json::Deserializer::from_str(self.text());
-            let value = (&mut de).$method(visitor)?;
-            de.end()?;
-            Ok(value)
+            match self.visit_hinted(visitor) {
+                Ok(value) => value,
+                Err(visitor) => self.with_serde_json(|de| de.$method(visitor)),
+            }
         }
     )*};
 }
 
 impl<'de> Value<'de> {
-    /// `deserialize_any` through serde_json.
-    fn parse_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
+    /// `read` run by `serde_json` over the value's text, which must hold nothing after it.
+    fn with_serde_json<T>(
+        &self,
+        read: impl FnOnce(
+            &mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
+        ) -> Result<T, serde_json::Error>,
+    ) -> Result<T, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(self.text());
-        let value = serde::Deserializer::deserialize_any(&mut de, visitor)?;
+        let value = read(&mut de)?;
         de.end()?;
         Ok(value)
     }
@@ -240,7 +240,7 @@ impl<'de> Deserializer<'de> for Value<'de> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self.visit_hinted(visitor) {
             Ok(value) => value,
-            Err(visitor) => self.parse_any(visitor),
+            Err(visitor) => self.with_serde_json(|de| de.deserialize_any(visitor)),
         }
     }
 
@@ -248,12 +248,7 @@ impl<'de> Deserializer<'de> for Value<'de> {
         match self.text_hint().1 {
             // A hinted value is never `null`.
             ValueHint::PlainString | ValueHint::Integer => visitor.visit_some(self),
-            ValueHint::Json => {
-                let mut de = serde_json::Deserializer::from_str(self.text());
-                let value = serde::Deserializer::deserialize_option(&mut de, visitor)?;
-                de.end()?;
-                Ok(value)
-            }
+            ValueHint::Json => self.with_serde_json(|de| de.deserialize_option(visitor)),
         }
     }
 
@@ -265,10 +260,7 @@ impl<'de> Deserializer<'de> for Value<'de> {
         if name == SPAN_TOKEN {
             return visitor.visit_borrowed_str(self.text());
         }
-        let mut de = serde_json::Deserializer::from_str(self.text());
-        let value = (&mut de).deserialize_newtype_struct(name, visitor)?;
-        de.end()?;
-        Ok(value)
+        self.with_serde_json(|de| de.deserialize_newtype_struct(name, visitor))
     }
 
     hinted_or_serde_json! {

@@ -202,11 +202,12 @@ enum Key {
 #[inline]
 fn key_of(k: &[u8]) -> Key {
     let either = |a: &[u8], b: &[u8], key| if k == a || k == b { key } else { Key::Other };
+    let one = |a: &[u8], key| if k == a { key } else { Key::Other };
     match (k.len(), k.first()) {
-        (3, Some(b'e')) => either(b"end", b"end", Key::End),
-        (5, Some(b's')) => either(b"start", b"start", Key::Start),
-        (6, Some(b'a')) => either(b"action", b"action", Key::Action),
-        (7, Some(b's')) => either(b"srcaddr", b"srcaddr", Key::SrcAddr),
+        (3, Some(b'e')) => one(b"end", Key::End),
+        (5, Some(b's')) => one(b"start", Key::Start),
+        (6, Some(b'a')) => one(b"action", Key::Action),
+        (7, Some(b's')) => one(b"srcaddr", Key::SrcAddr),
         (10, Some(b'l')) => either(b"log-status", b"log_status", Key::LogStatus),
         (11, Some(b'i')) => either(b"instance-id", b"instance_id", Key::InstanceId),
         (12, Some(b'i')) => either(b"interface-id", b"interface_id", Key::InterfaceId),

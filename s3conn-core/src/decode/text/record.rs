@@ -42,6 +42,26 @@ impl Column {
         }
     }
 
+    /// [`Column::bare_hint`] of `record[start..end]`, where `record` has slack after the value:
+    /// a short integer is checked without a loop over its digits.
+    #[inline(always)]
+    fn bare_hint_in(
+        &self,
+        record: &[u8],
+        start: usize,
+        end: usize,
+        escape: Escape,
+    ) -> Option<ValueHint> {
+        let vlen = end - start;
+        match record[start..].first_chunk::<16>() {
+            Some(window) if vlen <= 16 && self.kind == FieldType::Integer => {
+                (escape == Escape::None && is_integer_window(window, vlen))
+                    .then_some(ValueHint::Integer)
+            }
+            _ => self.bare_hint(&record[start..end], escape),
+        }
+    }
+
     /// The column `name` of type `kind`.
     pub(super) fn new(name: &str, kind: FieldType) -> Self {
         let mut key = Vec::with_capacity(name.len() + 2);
@@ -334,14 +354,7 @@ impl Windowed<'_> {
         if gone {
             return true;
         }
-        let bare = match record[start..].first_chunk::<16>() {
-            // Short integers are checked without a loop over their digits.
-            Some(window) if vlen <= 16 && column.kind == FieldType::Integer => {
-                (escape == Escape::None && is_integer_window(window, vlen))
-                    .then_some(ValueHint::Integer)
-            }
-            _ => column.bare_hint(&record[start..end], escape),
-        };
+        let bare = column.bare_hint_in(record, start, end, escape);
         // The quotes are always written and kept only around a string: a bare number's value
         // overwrites the opening one, the next key the closing one. Every key is written with
         // its comma, the first one too.
