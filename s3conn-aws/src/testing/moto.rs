@@ -388,9 +388,26 @@ fn spawn_on(port: u16, env: &[(&str, &str)]) -> Result<Child, String> {
     }
 }
 
+/// A loopback port nothing listens on, never handed out before in this process: tests start
+/// servers in parallel, and the kernel may give a port just released to the next caller before
+/// the first server has bound it (the second server's readiness probe would then reach the first
+/// server, and its requests fail once that one stops).
 fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
+    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let port = l.local_addr().expect("local addr").port();
+        drop(l);
+        let fresh = HANDED_OUT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(port);
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        if fresh && TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            return port;
+        }
+    }
 }
 
 /// The text of the first `<tag>` element.
